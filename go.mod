@@ -1,0 +1,3 @@
+module github.com/secretwatch/secretwatch
+
+go 1.26
