@@ -1,0 +1,57 @@
+package detector
+
+// Event kinds the detector understands. Everything else is counted as "not ours" and skipped.
+const (
+	KindRead   = "read"   // a secret value was (or was attempted to be) read
+	KindChange = "change" // a secret, its value or its resource policy was changed
+	KindTamper = "tamper" // the monitoring itself (CloudTrail, EventBridge) was changed
+)
+
+// handled maps eventSource → eventName → kind. It is the single list of CloudTrail events the
+// detector acts on; terraform/modules/secretwatch/event-pattern.json must select exactly these
+// (a test under terraform/ checks the two against each other and against real records).
+var handled = map[string]map[string]string{
+	"secretsmanager.amazonaws.com": {
+		"GetSecretValue":           KindRead,
+		"BatchGetSecretValue":      KindRead,
+		"PutResourcePolicy":        KindChange,
+		"DeleteResourcePolicy":     KindChange,
+		"DeleteSecret":             KindChange,
+		"PutSecretValue":           KindChange,
+		"UpdateSecret":             KindChange,
+		"RotateSecret":             KindChange,
+		"CancelRotateSecret":       KindChange,
+		"ReplicateSecretToRegions": KindChange,
+	},
+	"cloudtrail.amazonaws.com": {
+		"StopLogging":               KindTamper,
+		"DeleteTrail":               KindTamper,
+		"UpdateTrail":               KindTamper,
+		"PutEventSelectors":         KindTamper,
+		"PutAdvancedEventSelectors": KindTamper,
+	},
+	"events.amazonaws.com": {
+		"DisableRule":   KindTamper,
+		"DeleteRule":    KindTamper,
+		"RemoveTargets": KindTamper,
+		"PutRule":       KindTamper,
+	},
+}
+
+// Kind reports what the detector does with an event, and false when it does not handle it.
+func Kind(eventSource, eventName string) (string, bool) {
+	k, ok := handled[eventSource][eventName]
+	return k, ok
+}
+
+// HandledEvents returns eventSource → sorted event names, for tests and documentation.
+func HandledEvents() map[string][]string {
+	out := make(map[string][]string, len(handled))
+	for src, names := range handled {
+		for n := range names {
+			out[src] = append(out[src], n)
+		}
+		sortStrings(out[src])
+	}
+	return out
+}

@@ -1,0 +1,73 @@
+package detector
+
+import (
+	"context"
+	"time"
+)
+
+// SeriesKey names one baseline series: a secret as a whole (Principal == "") or one principal's
+// reads of one secret.
+type SeriesKey struct {
+	Secret    string // canonical secret key, see SecretRef.Key
+	Principal string // normalised principal ARN; "" for the whole secret
+}
+
+// Read is one access to a secret, as the store records it. It carries identifiers only — never a
+// secret value (CloudTrail never logs one, and neither do we).
+type Read struct {
+	EventID   string
+	Secret    string // canonical secret key
+	Principal string // normalised principal
+	Time      time.Time
+	Denied    bool // the call failed (errorCode set): counted as denied, not as a read
+}
+
+// Hour is the bucket index of t: whole hours since the Unix epoch, by event time.
+func Hour(t time.Time) int64 { return t.Unix() / 3600 }
+
+// Series is the state of one baseline series after an update.
+type Series struct {
+	FirstSeen    time.Time // earliest successful read recorded (zero: none)
+	FirstEventID string    // event ID of the read that set FirstSeen
+	LastSeen     time.Time // latest successful read recorded
+	Reads        int64     // successful reads, all time
+	Denied       int64     // denied reads, all time
+	// Hours maps Hour(eventTime) → successful reads in that hour, for the hours inside the
+	// store's retention window. Hours without reads are absent (zero).
+	Hours map[int64]int64
+}
+
+// Recorded is the answer of Store.Record.
+type Recorded struct {
+	// Fresh[i] is false when reads[i] had been recorded before (a duplicate delivery or a retry);
+	// such a read changed no count.
+	Fresh []bool
+	// Series holds, for every key that any of the reads touches (fresh or not), the state after the
+	// update: the whole secret (Principal "") and each (secret, principal) pair.
+	Series map[SeriesKey]*Series
+}
+
+// Store keeps the read baselines. Contract:
+//   - Record counts every read exactly once per EventID, however often it is delivered.
+//   - Record is atomic per read: if it returns an error, a later Record of the same reads leaves
+//     exact counts (nothing half-counted, nothing counted twice).
+//   - Errors a retry can fix (throttling, endpoint down) are returned wrapped, never swallowed.
+type Store interface {
+	Record(ctx context.Context, reads []Read) (Recorded, error)
+}
+
+// AlertState is what a Suppressor knows of one alert (rule, secret, principal) in one window.
+type AlertState struct {
+	Count     int64 // occurrences claimed so far in the window
+	Delivered bool  // an alert for this window has already been delivered
+}
+
+// Suppressor de-duplicates alerts across batches and invocations, so a storm of identical events
+// gives one alert with a count. Keys are Alert.Key(); windows are event-time window starts.
+type Suppressor interface {
+	// Claim adds n new occurrences (n may be 0 for a redelivered event) and returns the state
+	// after the update.
+	Claim(ctx context.Context, key string, window time.Time, n int64) (AlertState, error)
+	// MarkDelivered records that the alert of that window was delivered.
+	MarkDelivered(ctx context.Context, key string, window time.Time) error
+}

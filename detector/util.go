@@ -1,0 +1,5 @@
+package detector
+
+import "sort"
+
+func sortStrings(s []string) { sort.Strings(s) }
