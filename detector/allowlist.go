@@ -1,0 +1,356 @@
+package detector
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// AllowList says which principals may read which secrets. It is kept as code (YAML, reviewed and
+// committed); see docs/allowlist.md for the schema and allowlist.example.yaml for an example.
+type AllowList struct {
+	Defaults []string // principal patterns allowed on secrets no entry names
+	Entries  []AllowEntry
+	Source   string // file it came from
+	exact    map[string][]int
+}
+
+// AllowEntry is one secrets: entry.
+type AllowEntry struct {
+	Secret  string   // name, partial or full ARN, or a glob over either
+	Account string   // optional
+	Region  string   // optional
+	Allow   []string // principal patterns
+	Owner   string
+	Notes   string
+	Line    int
+}
+
+// ConfigError lists every problem found in an allow-list, each with file:line.
+type ConfigError struct{ Problems []string }
+
+func (e *ConfigError) Error() string {
+	return fmt.Sprintf("allow-list has %d problem(s):\n  %s", len(e.Problems), strings.Join(e.Problems, "\n  "))
+}
+
+// LoadAllowList reads and validates an allow-list file. Any problem is an error: a broken
+// allow-list never silently allows everything.
+func LoadAllowList(path string) (*AllowList, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("allow-list: %w", err)
+	}
+	al, _, err := ParseAllowList(path, b)
+	return al, err
+}
+
+// ParseAllowList parses and validates allow-list YAML. It returns warnings (legal but risky
+// constructs, e.g. "*") separately from errors; every error and warning carries file:line.
+func ParseAllowList(name string, data []byte) (*AllowList, []string, error) {
+	p := &alParser{file: name}
+	al := &AllowList{Source: name}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, nil, &ConfigError{Problems: []string{fmt.Sprintf("%s: %v", name, err)}}
+	}
+	if len(doc.Content) == 0 {
+		return nil, nil, &ConfigError{Problems: []string{name + ":1: empty allow-list: it must have at least a secrets: or defaults: section"}}
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		p.errf(root, "the top level must be a mapping with version, defaults and secrets")
+		return nil, nil, p.result()
+	}
+	sawVersion, sawSection := false, false
+	p.eachKey(root, func(k, v *yaml.Node) {
+		switch k.Value {
+		case "version":
+			sawVersion = true
+			if v.Value != "1" {
+				p.errf(v, "version %q is not supported (want 1)", v.Value)
+			}
+		case "defaults":
+			sawSection = true
+			if v.Kind != yaml.MappingNode {
+				p.errf(v, "defaults must be a mapping with an allow: list")
+				return
+			}
+			p.eachKey(v, func(k2, v2 *yaml.Node) {
+				switch k2.Value {
+				case "allow":
+					al.Defaults = p.principals(v2)
+				default:
+					p.errf(k2, "unknown key %q in defaults (known: allow)", k2.Value)
+				}
+			})
+		case "secrets":
+			sawSection = true
+			if v.Kind != yaml.SequenceNode {
+				if !(v.Kind == yaml.ScalarNode && v.Tag == "!!null") {
+					p.errf(v, "secrets must be a list of entries")
+				}
+				return
+			}
+			for _, item := range v.Content {
+				if e, ok := p.entry(item); ok {
+					al.Entries = append(al.Entries, e)
+				}
+			}
+		default:
+			p.errf(k, "unknown top-level key %q (known: version, defaults, secrets)", k.Value)
+		}
+	})
+	if !sawVersion {
+		p.errf(root, "missing version: 1")
+	}
+	if !sawSection {
+		p.errf(root, "no defaults: and no secrets: — this allow-list would allow nothing; say so explicitly with an empty list")
+	}
+	// Duplicate entries for the same secret are almost always a merge mistake.
+	seen := map[string]int{}
+	for _, e := range al.Entries {
+		k := e.Account + "|" + e.Region + "|" + e.Secret
+		if prev, ok := seen[k]; ok {
+			p.problems = append(p.problems, fmt.Sprintf("%s:%d: secret %q is listed again (first at line %d)", name, e.Line, e.Secret, prev))
+			continue
+		}
+		seen[k] = e.Line
+	}
+	if err := p.result(); err != nil {
+		return nil, p.warnings, err
+	}
+	al.index()
+	return al, p.warnings, nil
+}
+
+type alParser struct {
+	file     string
+	problems []string
+	warnings []string
+}
+
+func (p *alParser) errf(n *yaml.Node, format string, args ...any) {
+	p.problems = append(p.problems, fmt.Sprintf("%s:%d: %s", p.file, n.Line, fmt.Sprintf(format, args...)))
+}
+
+func (p *alParser) warnf(n *yaml.Node, format string, args ...any) {
+	p.warnings = append(p.warnings, fmt.Sprintf("%s:%d: warning: %s", p.file, n.Line, fmt.Sprintf(format, args...)))
+}
+
+func (p *alParser) result() error {
+	if len(p.problems) == 0 {
+		return nil
+	}
+	return &ConfigError{Problems: p.problems}
+}
+
+func (p *alParser) eachKey(m *yaml.Node, f func(k, v *yaml.Node)) {
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k, v := m.Content[i], m.Content[i+1]
+		if seen[k.Value] {
+			p.errf(k, "key %q appears twice", k.Value)
+			continue
+		}
+		seen[k.Value] = true
+		f(k, v)
+	}
+}
+
+func (p *alParser) scalar(n *yaml.Node, what string) (string, bool) {
+	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
+		p.errf(n, "%s must be a string", what)
+		return "", false
+	}
+	return strings.TrimSpace(n.Value), true
+}
+
+func (p *alParser) entry(n *yaml.Node) (AllowEntry, bool) {
+	e := AllowEntry{Line: n.Line}
+	if n.Kind != yaml.MappingNode {
+		p.errf(n, "each secrets: entry must be a mapping with secret: and allow:")
+		return e, false
+	}
+	sawAllow := false
+	p.eachKey(n, func(k, v *yaml.Node) {
+		switch k.Value {
+		case "secret":
+			if s, ok := p.scalar(v, "secret"); ok {
+				e.Secret = s
+				if err := checkSecretPattern(s); err != nil {
+					p.errf(v, "%v", err)
+				}
+			}
+		case "account":
+			if s, ok := p.scalar(v, "account"); ok {
+				e.Account = s
+				if !isAccountID(s) {
+					p.errf(v, "account %q must be a 12-digit AWS account ID (quote it in YAML)", s)
+				}
+			}
+		case "region":
+			if s, ok := p.scalar(v, "region"); ok {
+				e.Region = s
+			}
+		case "allow":
+			sawAllow = true
+			e.Allow = p.principals(v)
+		case "owner":
+			e.Owner, _ = p.scalar(v, "owner")
+		case "notes":
+			e.Notes, _ = p.scalar(v, "notes")
+		default:
+			p.errf(k, "unknown key %q in a secrets: entry (known: secret, account, region, allow, owner, notes)", k.Value)
+		}
+	})
+	if e.Secret == "" {
+		p.errf(n, "entry without secret:")
+		return e, false
+	}
+	if !sawAllow {
+		p.errf(n, "secret %q has no allow: list (write allow: [] to allow nobody)", e.Secret)
+	}
+	if e.Secret == "*" {
+		p.warnf(n, "secret \"*\" matches every secret; use defaults: instead")
+	}
+	// A full ARN names the secret without its random suffix everywhere else.
+	if ref, err := ParseSecretID(e.Secret, e.Account, e.Region); err == nil && !hasGlob(e.Secret) && strings.HasPrefix(e.Secret, "arn:") {
+		e.Secret, e.Account, e.Region = ref.Name, ref.Account, ref.Region
+	}
+	return e, true
+}
+
+func (p *alParser) principals(n *yaml.Node) []string {
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		return []string{}
+	}
+	if n.Kind != yaml.SequenceNode {
+		p.errf(n, "allow must be a list of principal patterns")
+		return nil
+	}
+	out := make([]string, 0, len(n.Content))
+	for _, c := range n.Content {
+		s, ok := p.scalar(c, "a principal pattern")
+		if !ok {
+			continue
+		}
+		if err := checkPrincipalPattern(s); err != nil {
+			p.errf(c, "%v", err)
+			continue
+		}
+		if s == "*" || s == "arn:aws:iam::*" || s == "arn:*" {
+			p.warnf(c, "principal %q allows everybody: the unexpected-principal rule is off for these secrets", s)
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func checkSecretPattern(s string) error {
+	if s == "" {
+		return errors.New("secret must not be empty")
+	}
+	if strings.HasPrefix(s, "arn:") && !hasGlob(s) {
+		if _, err := ParseSecretID(s, "", ""); err != nil {
+			return fmt.Errorf("secret %q: not a Secrets Manager secret ARN", s)
+		}
+	}
+	if strings.ContainsAny(s, " \t\n") {
+		return fmt.Errorf("secret %q contains white space", s)
+	}
+	return nil
+}
+
+func checkPrincipalPattern(s string) error {
+	switch {
+	case s == "":
+		return errors.New("empty principal pattern")
+	case strings.ContainsAny(s, " \t\n"):
+		return fmt.Errorf("principal %q contains white space", s)
+	case s == "*":
+		return nil
+	case strings.HasPrefix(s, "arn:"):
+		f := strings.SplitN(s, ":", 6)
+		if len(f) < 6 && !strings.HasSuffix(s, "*") {
+			return fmt.Errorf("principal %q is not a complete ARN (arn:partition:service:region:account:resource)", s)
+		}
+		if len(f) >= 3 && f[2] != "iam" && f[2] != "sts" && f[2] != "identitystore" && !hasGlob(f[2]) {
+			return fmt.Errorf("principal %q: service %q is not iam, sts or identitystore", s, f[2])
+		}
+		if len(f) >= 6 && strings.HasPrefix(f[5], "assumed-role/") && f[2] == "iam" {
+			return fmt.Errorf("principal %q: assumed-role ARNs are sts ARNs (arn:aws:sts::…)", s)
+		}
+		return nil
+	case strings.HasSuffix(s, ".amazonaws.com") || strings.HasSuffix(s, ".amazonaws.com*"):
+		return nil // an AWS service principal (userIdentity.invokedBy)
+	case strings.HasPrefix(s, "samlUser:"), strings.HasPrefix(s, "webIdentityUser:"), strings.HasPrefix(s, "identitycenter:"):
+		return nil
+	}
+	return fmt.Errorf("principal %q: want an IAM/STS ARN pattern (arn:aws:iam::123456789012:role/name), an AWS service (name.amazonaws.com) or \"*\"", s)
+}
+
+func isAccountID(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func (al *AllowList) index() {
+	al.exact = map[string][]int{}
+	for i, e := range al.Entries {
+		if !hasGlob(e.Secret) {
+			al.exact[e.Secret] = append(al.exact[e.Secret], i)
+		}
+	}
+}
+
+// Entry returns the entry that governs the secret: an exact match of its name (or partial ARN)
+// first, then the first glob entry in file order; nil when none does (defaults apply).
+func (al *AllowList) Entry(s SecretRef) *AllowEntry {
+	if al == nil {
+		return nil
+	}
+	scope := func(e *AllowEntry) bool {
+		return (e.Account == "" || e.Account == s.Account) && (e.Region == "" || e.Region == s.Region)
+	}
+	for _, i := range al.exact[s.Name] {
+		if e := &al.Entries[i]; scope(e) {
+			return e
+		}
+	}
+	partial := s.PartialARN()
+	for i := range al.Entries {
+		e := &al.Entries[i]
+		if !hasGlob(e.Secret) || !scope(e) {
+			continue
+		}
+		if globMatch(e.Secret, s.Name) || globMatch(e.Secret, partial) || (s.ARN != "" && globMatch(e.Secret, s.ARN)) {
+			return e
+		}
+	}
+	return nil
+}
+
+// Allowed reports whether principal may read the secret, and the entry that decided (nil: the
+// defaults did).
+func (al *AllowList) Allowed(s SecretRef, principal string) (bool, *AllowEntry) {
+	if al == nil {
+		return false, nil
+	}
+	e := al.Entry(s)
+	patterns := al.Defaults
+	if e != nil {
+		patterns = e.Allow
+	}
+	return slices.ContainsFunc(patterns, func(p string) bool { return globMatch(p, principal) }), e
+}

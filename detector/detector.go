@@ -1,0 +1,374 @@
+// Package detector is secretwatch's core: it turns CloudTrail records into verdicts. It
+// normalises principals and secrets, checks reads against the allow-list, keeps baselines
+// through a Store, and raises alerts. It knows no AWS SDK, no Lambda and no DynamoDB: adapters
+// implement the small interfaces it declares (Store, Suppressor, Notifier, MetricsRecorder).
+package detector
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/secretwatch/secretwatch/cloudtrail"
+)
+
+// Log attribute keys.
+const (
+	LogEventID   = "event_id"
+	LogEventName = "event_name"
+	LogSecret    = "secret"
+	LogPrincipal = "principal"
+	LogReason    = "reason"
+	LogSource    = "source"
+)
+
+// Config holds the detector's knobs. Zero values take the documented defaults.
+type Config struct {
+	AllowList       *AllowList    // required
+	Retention       time.Duration // baseline history kept (default 35 days)
+	SuppressWindow  time.Duration // identical alerts inside one window become one (default 1 h)
+	FirstSeenWarmup time.Duration // no first-seen alerts until a secret has this much history (default 7 days)
+	Spike           SpikeConfig
+	Logger          *slog.Logger
+}
+
+// Detector evaluates batches of records. It is safe for use by one goroutine at a time.
+type Detector struct {
+	cfg   Config
+	store Store
+	log   *slog.Logger
+	arns  map[string]string // secret key → full ARN, learnt from records that carried it
+}
+
+// New returns a detector that keeps its baselines in store.
+func New(cfg Config, store Store) (*Detector, error) {
+	if cfg.AllowList == nil {
+		return nil, errors.New("detector: no allow-list: refusing to run without one")
+	}
+	if store == nil {
+		return nil, errors.New("detector: no store")
+	}
+	if cfg.Retention <= 0 {
+		cfg.Retention = 35 * 24 * time.Hour
+	}
+	if cfg.SuppressWindow <= 0 {
+		cfg.SuppressWindow = time.Hour
+	}
+	if cfg.FirstSeenWarmup <= 0 {
+		cfg.FirstSeenWarmup = 7 * 24 * time.Hour
+	}
+	cfg.Spike.defaults()
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Detector{cfg: cfg, store: store, log: cfg.Logger, arns: map[string]string{}}, nil
+}
+
+// Config returns the effective configuration (defaults applied).
+func (d *Detector) Config() Config { return d.cfg }
+
+// Result is what one batch produced.
+type Result struct {
+	Alerts []*Alert // merged by (rule, secret, principal, window); Count counts fresh events only
+	Stats  Stats
+}
+
+// read is a normalised read with what the rules need to explain themselves.
+type read struct {
+	Read
+	ref       SecretRef
+	principal Principal
+	rec       *cloudtrail.Record
+}
+
+// Process evaluates a batch of records in order. Records it cannot use are counted in
+// Result.Stats.Skipped and logged without their content; they never fail the batch. An error is
+// returned only when the store fails — the whole batch must then be retried, and the store's
+// contract guarantees the retry counts every read exactly once.
+func (d *Detector) Process(ctx context.Context, recs []*cloudtrail.Record) (Result, error) {
+	var res Result
+	reads := make([]read, 0, len(recs))
+	for _, rec := range recs {
+		res.Stats.Records++
+		if rec == nil {
+			res.Stats.Skip(SkipMalformed)
+			continue
+		}
+		kind, ok := Kind(rec.EventSource, rec.EventName)
+		if !ok {
+			res.Stats.Skip(SkipNotHandled)
+			continue
+		}
+		res.Stats.Handled++
+		if kind != KindRead || rec.EventName != "GetSecretValue" {
+			// BatchGetSecretValue is logged again as one GetSecretValue per secret returned, so
+			// counting it too would count every read twice. Changes and tampering have rules
+			// of their own (not in this package yet); they are handled, not skipped.
+			continue
+		}
+		r, reason := d.normalise(ctx, rec)
+		if reason != "" {
+			res.Stats.Skip(reason)
+			d.log.WarnContext(ctx, "skipping record", LogReason, reason, LogEventID, rec.EventID, LogEventName, rec.EventName)
+			continue
+		}
+		if !r.principal.Known {
+			res.Stats.UnknownIdentity++
+			d.log.WarnContext(ctx, "unknown identity type; processed with a best-effort principal",
+				"identity_type", r.principal.Type, LogPrincipal, r.principal.ARN, LogEventID, rec.EventID)
+		}
+		reads = append(reads, r)
+	}
+	if len(reads) == 0 {
+		return res, nil
+	}
+	in := make([]Read, len(reads))
+	for i := range reads {
+		in[i] = reads[i].Read
+	}
+	rec, err := d.store.Record(ctx, in)
+	if err != nil {
+		return res, fmt.Errorf("detector: record %d reads: %w", len(in), err)
+	}
+	if len(rec.Fresh) != len(in) {
+		return res, fmt.Errorf("detector: store answered %d freshness flags for %d reads", len(rec.Fresh), len(in))
+	}
+	merged := map[string]*Alert{}
+	var order []string
+	emit := func(a *Alert) {
+		k := a.Key() + "|" + a.Window.Format(time.RFC3339)
+		if m, ok := merged[k]; ok {
+			m.Merge(a)
+			return
+		}
+		merged[k] = a
+		order = append(order, k)
+	}
+	for i := range reads {
+		r := &reads[i]
+		fresh := rec.Fresh[i]
+		switch {
+		case !fresh:
+			res.Stats.Duplicates++
+		case r.Denied:
+			res.Stats.Denied++
+		default:
+			res.Stats.Reads++
+			if res.Stats.SecretReads == nil {
+				res.Stats.SecretReads = map[string]int64{}
+			}
+			res.Stats.SecretReads[r.ref.Name]++
+		}
+		if r.Denied {
+			continue
+		}
+		n := int64(0)
+		if fresh {
+			n = 1
+		}
+		pair := rec.Series[SeriesKey{Secret: r.Secret, Principal: r.Principal}]
+		whole := rec.Series[SeriesKey{Secret: r.Secret}]
+		allowed, entry := d.cfg.AllowList.Allowed(r.ref, r.Principal)
+		if !allowed {
+			if fresh {
+				res.Stats.Unexpected++
+			}
+			emit(d.unexpected(r, entry, n))
+		} else if pair != nil && whole != nil && pair.FirstEventID == r.EventID && d.warm(whole, r.Time) {
+			emit(d.firstSeen(r, entry, whole, n))
+		}
+		if pair != nil {
+			if v := checkSpike(d.cfg.Spike, pair, Hour(r.Time), d.cfg.Retention); v.Spike {
+				emit(d.spike(r, v, false, n))
+			}
+		}
+		if whole != nil {
+			if v := checkSpike(d.cfg.Spike, whole, Hour(r.Time), d.cfg.Retention); v.Spike {
+				emit(d.spike(r, v, true, n))
+			}
+		}
+	}
+	for _, k := range order {
+		res.Alerts = append(res.Alerts, merged[k])
+	}
+	return res, nil
+}
+
+// warm reports whether the secret has enough history for a new principal to be news.
+func (d *Detector) warm(whole *Series, at time.Time) bool {
+	return !whole.FirstSeen.IsZero() && at.Sub(whole.FirstSeen) >= d.cfg.FirstSeenWarmup
+}
+
+// normalise turns a GetSecretValue record into a read, or says why it cannot.
+func (d *Detector) normalise(ctx context.Context, rec *cloudtrail.Record) (read, string) {
+	if rec.EventID == "" {
+		return read{}, SkipNoEventID
+	}
+	if rec.EventTime.IsZero() {
+		return read{}, SkipNoEventTime
+	}
+	p, err := NormalisePrincipal(rec.UserIdentity)
+	if err != nil {
+		return read{}, SkipNoIdentity
+	}
+	ids, _, err := secretIDs(rec.RequestParameters)
+	if err != nil || len(ids) == 0 {
+		return read{}, SkipNoSecret
+	}
+	ref, err := ParseSecretID(ids[0], rec.RecipientAccountID, rec.AWSRegion)
+	if err != nil || ref.Account == "" && ref.Region == "" {
+		return read{}, SkipNoSecret
+	}
+	if ref.ARN != "" {
+		if len(d.arns) < 100_000 {
+			d.arns[ref.Key()] = ref.ARN
+		}
+	} else {
+		ref.ARN = d.arns[ref.Key()]
+	}
+	return read{
+		Read: Read{
+			EventID:   rec.EventID,
+			Secret:    ref.Key(),
+			Principal: p.ARN,
+			Time:      rec.EventTime.Time,
+			Denied:    rec.ErrorCode != "",
+		},
+		ref:       ref,
+		principal: p,
+		rec:       rec,
+	}, ""
+}
+
+func (d *Detector) base(rule, severity string, r *read, n int64) *Alert {
+	a := &Alert{
+		Rule:          rule,
+		Severity:      severity,
+		Secret:        r.Secret,
+		SecretName:    r.ref.Name,
+		SecretARN:     r.ref.ARN,
+		Principal:     r.Principal,
+		PrincipalType: r.principal.Type,
+		Session:       r.principal.Session,
+		Account:       r.ref.Account,
+		Region:        r.ref.Region,
+		Window:        r.Time.Truncate(d.cfg.SuppressWindow).UTC(),
+		FirstSeen:     r.Time,
+		LastSeen:      r.Time,
+		Count:         n,
+		EventIDs:      []string{r.EventID},
+	}
+	a.SourceIPs = appendBounded(nil, MaxAlertValues, r.rec.SourceIPAddress)
+	a.UserAgents = appendBounded(nil, MaxAlertValues, r.rec.UserAgent)
+	a.VPCEndpointIDs = appendBounded(nil, MaxAlertValues, r.rec.VPCEndpointID)
+	return a
+}
+
+func (d *Detector) unexpected(r *read, entry *AllowEntry, n int64) *Alert {
+	sev := SeverityHigh
+	who := describePrincipal(r.principal)
+	if r.principal.Type == TypeRoot || r.principal.Account != "" && r.principal.Account != r.ref.Account {
+		sev = SeverityCritical
+	}
+	a := d.base(RuleUnexpectedPrincipal, sev, r, n)
+	rule := "the defaults (no entry names this secret)"
+	if entry != nil {
+		rule = fmt.Sprintf("entry %q (%s:%d)", entry.Secret, d.cfg.AllowList.Source, entry.Line)
+	}
+	a.Reason = fmt.Sprintf("%s read %s, and the allow-list does not allow it: %s allows %s.",
+		who, r.ref.Name, rule, listOrNobody(allowPatterns(d.cfg.AllowList, entry)))
+	a.NextStep = fmt.Sprintf("Confirm with the owner%s whether %s should read this secret. If not: "+
+		"revoke its access (identity policy and the secret's resource policy), rotate the secret, and "+
+		"review its other CloudTrail activity around %s (event IDs below). If it should: add it to the allow-list.",
+		ownerOf(entry), r.Principal, r.Time.Format(time.RFC3339))
+	return a
+}
+
+func (d *Detector) firstSeen(r *read, entry *AllowEntry, whole *Series, n int64) *Alert {
+	a := d.base(RuleFirstSeenPrincipal, SeverityMedium, r, n)
+	a.Reason = fmt.Sprintf("%s read %s for the first time in the %s window (the secret has been read since %s). "+
+		"The allow-list allows it through %s.", describePrincipal(r.principal), r.ref.Name,
+		humanDuration(d.cfg.Retention), whole.FirstSeen.Format("2006-01-02"), matchingPattern(d.cfg.AllowList, entry, r.Principal))
+	a.NextStep = "Check that this new reader is an expected deployment or person (change ticket, new service). " +
+		"If not, treat it as unexpected: revoke, rotate, investigate. If it is, nothing to do; consider naming it explicitly in the allow-list."
+	return a
+}
+
+func (d *Detector) spike(r *read, v spikeVerdict, whole bool, n int64) *Alert {
+	a := d.base(RuleReadSpike, SeverityHigh, r, n)
+	who := "by " + r.Principal
+	if whole {
+		a.Principal, a.PrincipalType, a.Session = "", "", ""
+		who = "by all principals"
+	}
+	a.Reason = v.reason(who)
+	a.NextStep = "Find who drives the extra reads (principals and source IPs below; CloudTrail for the hour). " +
+		"A new deployment or a retry loop is benign but costly; a credential being harvested is not — if the caller is unknown, revoke and rotate."
+	return a
+}
+
+func describePrincipal(p Principal) string {
+	s := p.ARN
+	if p.Type != "" {
+		s += " (" + p.Type
+		if p.Session != "" {
+			s += ", session " + p.Session
+		}
+		s += ")"
+	}
+	return s
+}
+
+func ownerOf(e *AllowEntry) string {
+	if e == nil || e.Owner == "" {
+		return ""
+	}
+	return " (" + e.Owner + ")"
+}
+
+func allowPatterns(al *AllowList, e *AllowEntry) []string {
+	if e != nil {
+		return e.Allow
+	}
+	return al.Defaults
+}
+
+func matchingPattern(al *AllowList, e *AllowEntry, principal string) string {
+	for _, p := range allowPatterns(al, e) {
+		if globMatch(p, principal) {
+			return fmt.Sprintf("%q", p)
+		}
+	}
+	return "a pattern"
+}
+
+func listOrNobody(s []string) string {
+	if len(s) == 0 {
+		return "nobody"
+	}
+	const max = 5
+	if len(s) > max {
+		return strings.Join(s[:max], ", ") + fmt.Sprintf(" and %d more", len(s)-max)
+	}
+	return strings.Join(s, ", ")
+}
+
+func humanDuration(d time.Duration) string {
+	if d%(24*time.Hour) == 0 {
+		return fmt.Sprintf("%d-day", d/(24*time.Hour))
+	}
+	return d.String()
+}
+
+// SortAlerts orders alerts by first occurrence, then rule, secret and principal.
+func SortAlerts(as []*Alert) {
+	slices.SortStableFunc(as, func(a, b *Alert) int {
+		return cmp.Or(a.FirstSeen.Compare(b.FirstSeen), cmp.Compare(a.Rule, b.Rule),
+			cmp.Compare(a.Secret, b.Secret), cmp.Compare(a.Principal, b.Principal))
+	})
+}
