@@ -1,0 +1,125 @@
+package baseline
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/secretwatch/secretwatch/detector"
+)
+
+var (
+	_ detector.Store      = (*MemoryStore)(nil)
+	_ detector.Suppressor = (*MemoryStore)(nil)
+)
+
+// MemoryStore is a complete in-memory Store and Suppressor, for tests and one-off runs.
+type MemoryStore struct {
+	mu     sync.Mutex
+	st     state
+	series map[detector.SeriesKey]*detector.Series
+	seen   map[int64]map[string]struct{} // event day → compact event IDs
+	alerts map[string]*detector.AlertState
+}
+
+// NewMemoryStore returns an empty store keeping retention of history (0: DefaultRetention).
+func NewMemoryStore(retention time.Duration) *MemoryStore {
+	if retention <= 0 {
+		retention = DefaultRetention
+	}
+	return &MemoryStore{
+		st:     state{retention: retention},
+		series: map[detector.SeriesKey]*detector.Series{},
+		seen:   map[int64]map[string]struct{}{},
+		alerts: map[string]*detector.AlertState{},
+	}
+}
+
+// Record implements detector.Store.
+func (m *MemoryStore) Record(ctx context.Context, reads []detector.Read) (detector.Recorded, error) {
+	if err := ctx.Err(); err != nil {
+		return detector.Recorded{}, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := detector.Recorded{Fresh: make([]bool, len(reads)), Series: map[detector.SeriesKey]*detector.Series{}}
+	for _, r := range reads {
+		if h := detector.Hour(r.Time); h > m.st.maxHour {
+			m.st.maxHour = h
+		}
+	}
+	for i, r := range reads {
+		keys := [2]detector.SeriesKey{{Secret: r.Secret}, {Secret: r.Secret, Principal: r.Principal}}
+		for _, k := range keys {
+			if m.series[k] == nil {
+				m.series[k] = &detector.Series{}
+			}
+			out.Series[k] = nil
+		}
+		if detector.Hour(r.Time) < m.st.horizon() {
+			continue // too old to de-duplicate: not counted
+		}
+		day, id := dayOf(r.Time), eventKey(r.EventID)
+		ids := m.seen[day]
+		if ids == nil {
+			ids = map[string]struct{}{}
+			m.seen[day] = ids
+		}
+		if _, dup := ids[id]; dup {
+			continue
+		}
+		ids[id] = struct{}{}
+		out.Fresh[i] = true
+		for _, k := range keys {
+			m.st.apply(m.series[k], r)
+		}
+	}
+	minDay := m.st.horizon() / 24
+	for d := range m.seen {
+		if d < minDay {
+			delete(m.seen, d)
+		}
+	}
+	for k := range out.Series {
+		m.st.prune(m.series[k])
+		out.Series[k] = cloneSeries(m.series[k])
+	}
+	return out, nil
+}
+
+// Claim implements detector.Suppressor.
+func (m *MemoryStore) Claim(ctx context.Context, key string, window time.Time, n int64) (detector.AlertState, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	id := alertID(key, window)
+	a := m.alerts[id]
+	if a == nil {
+		a = &detector.AlertState{}
+		m.alerts[id] = a
+	}
+	a.Count += n
+	return *a, nil
+}
+
+// MarkDelivered implements detector.Suppressor.
+func (m *MemoryStore) MarkDelivered(ctx context.Context, key string, window time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	id := alertID(key, window)
+	if a := m.alerts[id]; a != nil {
+		a.Delivered = true
+	} else {
+		m.alerts[id] = &detector.AlertState{Delivered: true}
+	}
+	return nil
+}
+
+// Series returns a copy of one series (nil when unknown), for reports and tests.
+func (m *MemoryStore) Series(key detector.SeriesKey) *detector.Series {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if s := m.series[key]; s != nil {
+		return cloneSeries(s)
+	}
+	return nil
+}
