@@ -1,0 +1,299 @@
+package detector_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/secretwatch/secretwatch/baseline"
+	"github.com/secretwatch/secretwatch/cloudtrail"
+	"github.com/secretwatch/secretwatch/detector"
+)
+
+func load(t *testing.T, name string) []*cloudtrail.Record {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "testdata", "detector", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = bytes.TrimSpace(b)
+	if b[0] == '[' {
+		var recs []*cloudtrail.Record
+		if err := json.Unmarshal(b, &recs); err != nil {
+			t.Fatal(err)
+		}
+		return recs
+	}
+	var r cloudtrail.Record
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatal(err)
+	}
+	return []*cloudtrail.Record{&r}
+}
+
+func newDetector(t *testing.T, allow string) (*detector.Detector, *baseline.MemoryStore) {
+	t.Helper()
+	al, _, err := detector.ParseAllowList("allow.yaml", []byte(allow))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := baseline.NewMemoryStore(0)
+	d, err := detector.New(detector.Config{AllowList: al}, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d, st
+}
+
+const allowNobody = "version: 1\ndefaults:\n  allow: []\n"
+
+func TestStratusRetrieveSecrets(t *testing.T) {
+	d, _ := newDetector(t, allowNobody)
+	recs := load(t, "stratus-red-team/aws.credential-access.secretsmanager-retrieve-secrets.json")
+	res, err := d.Process(t.Context(), recs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Stats.Records != 21 || res.Stats.Reads != 20 || res.Stats.Unexpected != 20 {
+		t.Errorf("stats %+v; want 21 records, 20 reads, 20 unexpected", res.Stats)
+	}
+	if got := res.Stats.Skipped[detector.SkipNotHandled]; got != 1 {
+		t.Errorf("ListSecrets should be the one record not handled, skipped = %v", res.Stats.Skipped)
+	}
+	var total int64
+	for _, a := range res.Alerts {
+		if a.Rule != detector.RuleUnexpectedPrincipal || a.Principal != "arn:aws:iam::903144391865:user/christophe" {
+			t.Errorf("unexpected alert %s %s", a.Rule, a.Principal)
+		}
+		if a.PrincipalType != "IAMUser" || a.Account != "903144391865" || a.Region != "cn-centraleast-1r" || a.SecretARN == "" {
+			t.Errorf("alert fields: %+v", a)
+		}
+		if a.Reason == "" || a.NextStep == "" || len(a.EventIDs) != 1 || len(a.SourceIPs) != 1 || len(a.UserAgents) != 1 {
+			t.Errorf("alert lacks context: %+v", a)
+		}
+		total += a.Count
+	}
+	if len(res.Alerts) != 20 || total != 20 {
+		t.Errorf("%d alerts with total count %d; want 20 (one per secret) totalling 20", len(res.Alerts), total)
+	}
+	// Delivered again (EventBridge at-least-once): nothing counts twice.
+	res2, err := d.Process(t.Context(), recs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res2.Stats.Reads != 0 || res2.Stats.Duplicates != 20 || res2.Stats.Unexpected != 0 {
+		t.Errorf("redelivery stats %+v", res2.Stats)
+	}
+	for _, a := range res2.Alerts {
+		if a.Count != 0 {
+			t.Errorf("redelivered alert count %d, want 0", a.Count)
+		}
+	}
+}
+
+func TestStratusAllowedByAllowList(t *testing.T) {
+	d, _ := newDetector(t, "version: 1\nsecrets:\n  - secret: stratus-red-team-retrieve-secret-*\n    allow: ['arn:aws:iam::903144391865:user/christophe']\n")
+	res, err := d.Process(t.Context(), load(t, "stratus-red-team/aws.credential-access.secretsmanager-retrieve-secrets.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Alerts) != 0 || res.Stats.Unexpected != 0 || res.Stats.Reads != 20 {
+		t.Errorf("alerts %d stats %+v", len(res.Alerts), res.Stats)
+	}
+}
+
+// Panther's expected results, where a rule of ours covers the same behaviour.
+func TestPantherCases(t *testing.T) {
+	tests := []struct {
+		file        string
+		wantReads   int64
+		wantDenied  int64
+		wantSkipped map[string]int64
+		wantAlerts  int
+	}{
+		// A denied GetSecretValue is recorded as denied, never as a read, and raises no
+		// unexpected-principal alert (Panther alerts on the attempt; our rules judge reads).
+		{"panther-analysis/aws_secretsmanager_retrieve_secrets__00_getsecretvalue-denied.json", 0, 1, nil, 0},
+		// BatchGetSecretValue is handled but not counted: AWS logs a GetSecretValue per secret.
+		{"panther-analysis/aws_secretsmanager_retrieve_secrets_batch__00_batchgetsecretvalue.json", 0, 0, nil, 0},
+		{"panther-analysis/aws_secretsmanager_retrieve_secrets_catchall__00_batchgetsecretvalue-catch-all.json", 0, 0, nil, 0},
+		// A GetSecretValue without identity, time or parameters: counted as skipped with a reason.
+		{"panther-analysis/aws_secretsmanager_retrieve_secrets_multiregion__01_non-batch-getsecretvalue-event-no-match.json", 0, 0,
+			map[string]int64{detector.SkipNoEventID: 1}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(filepath.Base(tt.file), func(t *testing.T) {
+			d, _ := newDetector(t, allowNobody)
+			res, err := d.Process(t.Context(), load(t, tt.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Stats.Reads != tt.wantReads || res.Stats.Denied != tt.wantDenied || len(res.Alerts) != tt.wantAlerts {
+				t.Errorf("stats %+v alerts %d", res.Stats, len(res.Alerts))
+			}
+			for k, v := range tt.wantSkipped {
+				if res.Stats.Skipped[k] != v {
+					t.Errorf("skipped %v, want %s=%d", res.Stats.Skipped, k, v)
+				}
+			}
+		})
+	}
+}
+
+// Records that are not about secrets never raise secret alerts.
+func TestNonSecretRecords(t *testing.T) {
+	for _, f := range []string{
+		"stratus-red-team/aws.credential-access.ssm-retrieve-securestring-parameters.json",
+		"stratus-red-team/aws.persistence.sts-federation-token.json",
+		"panther-analysis/scenario__compromised-root-creds__attacker_cloudtrail.json",
+	} {
+		d, _ := newDetector(t, allowNobody)
+		recs := load(t, f)
+		res, err := d.Process(t.Context(), recs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Alerts) != 0 || res.Stats.Reads != 0 {
+			t.Errorf("%s: %d alerts, %d reads", f, len(res.Alerts), res.Stats.Reads)
+		}
+	}
+}
+
+// read builds a GetSecretValue record.
+func read(id string, at time.Time, principal, secretID string) *cloudtrail.Record {
+	return &cloudtrail.Record{
+		EventID: id, EventTime: cloudtrail.Time{Time: at}, EventSource: "secretsmanager.amazonaws.com",
+		EventName: "GetSecretValue", AWSRegion: "us-east-1", RecipientAccountID: "111122223333",
+		SourceIPAddress: "10.0.0.1", UserAgent: "aws-sdk-go-v2",
+		UserIdentity: &cloudtrail.UserIdentity{Type: "AssumedRole", AccountID: "111122223333",
+			ARN: "arn:aws:sts::111122223333:assumed-role/" + principal + "/s",
+			SessionContext: &cloudtrail.SessionContext{SessionIssuer: &cloudtrail.SessionIssuer{
+				ARN: "arn:aws:iam::111122223333:role/" + principal}}},
+		RequestParameters: json.RawMessage(fmt.Sprintf(`{"secretId":%q}`, secretID)),
+	}
+}
+
+const allowApp = `version: 1
+secrets:
+  - secret: app/db
+    allow: ['arn:aws:iam::111122223333:role/app-*']
+`
+
+// A steady reader with a daily rhythm, then 40× its usual rate: one spike alert for the pair and
+// one for the secret, merged over the hour, and nothing during the normal days.
+func TestReadSpike(t *testing.T) {
+	d, _ := newDetector(t, allowApp)
+	start := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC) // a Monday
+	n := 0
+	var recs []*cloudtrail.Record
+	add := func(at time.Time, k int) {
+		for i := range k {
+			n++
+			recs = append(recs, read(fmt.Sprintf("ev-%d", n), at.Add(time.Duration(i)*time.Second), "app-api", "app/db"))
+		}
+	}
+	for day := range 14 {
+		for h := range 24 {
+			k := 2
+			if h >= 8 && h < 18 {
+				k = 6 + (day+h)%3
+			}
+			add(start.Add(time.Duration(day*24+h)*time.Hour), k)
+		}
+	}
+	res, err := d.Process(t.Context(), recs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Alerts) != 0 {
+		t.Fatalf("normal rhythm raised %d alerts, first: %+v", len(res.Alerts), res.Alerts[0])
+	}
+	// Day 15 (a Monday), 14:00: 40× the usual 7 reads.
+	recs = recs[:0]
+	add(start.Add((14*24+14)*time.Hour), 280)
+	res, err = d.Process(t.Context(), recs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Alerts) != 2 {
+		t.Fatalf("want 2 spike alerts (pair and secret), got %d: %+v", len(res.Alerts), res.Alerts)
+	}
+	for _, a := range res.Alerts {
+		if a.Rule != detector.RuleReadSpike {
+			t.Errorf("rule %s", a.Rule)
+		}
+		if a.Count < 200 || a.Count > 280 {
+			t.Errorf("count %d: want the reads over the threshold merged into one alert", a.Count)
+		}
+		if !bytes.Contains([]byte(a.Reason), []byte("baseline 7.0")) || !bytes.Contains([]byte(a.Reason), []byte("Mon 14:00")) {
+			t.Errorf("reason lacks the baseline numbers: %s", a.Reason)
+		}
+	}
+}
+
+// A new allowed principal is news only once the secret has history (warm-up).
+func TestFirstSeenPrincipal(t *testing.T) {
+	d, _ := newDetector(t, allowApp)
+	start := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	recs := []*cloudtrail.Record{
+		read("a1", start, "app-api", "app/db"),
+		read("a2", start.Add(time.Hour), "app-worker", "app/db"), // new, but during warm-up
+		read("a3", start.Add(8*24*time.Hour), "app-api", "app/db"),
+		read("a4", start.Add(8*24*time.Hour+time.Minute), "app-cron", "arn:aws:secretsmanager:us-east-1:111122223333:secret:app/db-AbC123"),
+		read("a5", start.Add(8*24*time.Hour+2*time.Minute), "app-cron", "app/db"),
+	}
+	res, err := d.Process(t.Context(), recs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Alerts) != 1 {
+		t.Fatalf("want 1 alert, got %d: %+v", len(res.Alerts), res.Alerts)
+	}
+	a := res.Alerts[0]
+	if a.Rule != detector.RuleFirstSeenPrincipal || a.Principal != "arn:aws:iam::111122223333:role/app-cron" || a.Count != 1 ||
+		a.SecretARN != "arn:aws:secretsmanager:us-east-1:111122223333:secret:app/db-AbC123" {
+		t.Errorf("alert %+v", a)
+	}
+}
+
+func TestDeliverOnceWithCount(t *testing.T) {
+	d, st := newDetector(t, allowNobody)
+	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	var recs []*cloudtrail.Record
+	for i := range 10000 {
+		recs = append(recs, read(fmt.Sprintf("storm-%d", i), at.Add(time.Duration(i)*time.Millisecond*100), "intruder", "app/db"))
+	}
+	var agg detector.Aggregator
+	for i := 0; i < len(recs); i += 1000 {
+		res, err := d.Process(t.Context(), recs[i:i+1000])
+		if err != nil {
+			t.Fatal(err)
+		}
+		agg.Add(res.Alerts)
+	}
+	var got []*detector.Alert
+	n := notifierFunc(func(a *detector.Alert) error { got = append(got, a); return nil })
+	if _, err := detector.Deliver(t.Context(), agg.Alerts(), st, n); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Count != 10000 || len(got[0].EventIDs) != detector.MaxAlertEventIDs {
+		t.Fatalf("delivered %d alerts: %+v", len(got), got)
+	}
+	// The same alerts again (a replay of the same files): nothing new is delivered.
+	got = nil
+	if _, err := detector.Deliver(t.Context(), agg.Alerts(), st, n); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 0 {
+		t.Errorf("re-delivered %d alerts", len(got))
+	}
+}
+
+type notifierFunc func(*detector.Alert) error
+
+func (f notifierFunc) Notify(_ context.Context, a *detector.Alert) error { return f(a) }
