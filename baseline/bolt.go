@@ -117,9 +117,6 @@ func (s *BoltStore) Record(ctx context.Context, reads []detector.Read) (detector
 			if err != nil {
 				return err
 			}
-			if detector.Hour(r.Time) < s.st.horizon() {
-				continue
-			}
 			db, err := eb.CreateBucketIfNotExists(dayKey(dayOf(r.Time)))
 			if err != nil {
 				return err
@@ -136,7 +133,7 @@ func (s *BoltStore) Record(ctx context.Context, reads []detector.Read) (detector
 			s.st.apply(whole, r)
 		}
 		// Drop de-duplication days past the horizon.
-		minDay := s.st.horizon() / 24
+		minDay := s.st.dedupMinDay()
 		var old [][]byte
 		c := eb.Cursor()
 		for k, _ := c.First(); k != nil && int64(binary.BigEndian.Uint64(k)) < minDay; k, _ = c.Next() {

@@ -56,9 +56,6 @@ func (m *MemoryStore) Record(ctx context.Context, reads []detector.Read) (detect
 			}
 			out.Series[k] = nil
 		}
-		if detector.Hour(r.Time) < m.st.horizon() {
-			continue // too old to de-duplicate: not counted
-		}
 		day, id := dayOf(r.Time), eventKey(r.EventID)
 		ids := m.seen[day]
 		if ids == nil {
@@ -74,7 +71,7 @@ func (m *MemoryStore) Record(ctx context.Context, reads []detector.Read) (detect
 			m.st.apply(m.series[k], r)
 		}
 	}
-	minDay := m.st.horizon() / 24
+	minDay := m.st.dedupMinDay()
 	for d := range m.seen {
 		if d < minDay {
 			delete(m.seen, d)

@@ -16,6 +16,11 @@ import (
 // DefaultRetention is the baseline history kept when the caller does not say.
 const DefaultRetention = 35 * 24 * time.Hour
 
+// DedupWindow is how long, before the newest event a store has seen, event IDs are remembered.
+// A redelivery or a re-replay of events inside it is never counted twice; events older than it
+// (relative to the newest) are counted as new, since nothing can tell them apart any more.
+const DedupWindow = 400 * 24 * time.Hour
+
 // state is the in-memory form shared by MemoryStore and BoltStore: it applies reads to series
 // and remembers which event IDs it has counted.
 type state struct {
@@ -23,10 +28,14 @@ type state struct {
 	maxHour   int64 // latest event hour seen: the store's "now", by event time
 }
 
-// horizon is the oldest hour kept: reads before it can no longer be de-duplicated, so they are
-// not counted (and hours before it are dropped from series).
+// horizon is the oldest hour a series keeps.
 func (s *state) horizon() int64 {
 	return s.maxHour - int64(s.retention/time.Hour) - 24
+}
+
+// dedupMinDay is the oldest day whose event IDs are remembered.
+func (s *state) dedupMinDay() int64 {
+	return (s.maxHour - int64(DedupWindow/time.Hour)) / 24
 }
 
 // apply adds one fresh read to a series. A pair that was silent for longer than the retention

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/secretwatch/secretwatch/cloudtrail"
+	"github.com/secretwatch/secretwatch/detector"
+)
+
+// handler runs the detector for one invocation. It accepts the two shapes EventBridge delivers
+// in: one event per invocation (EventBridge → Lambda) and batches of events through SQS
+// (EventBridge → SQS → Lambda, with ReportBatchItemFailures).
+type handler struct {
+	det     *detector.Detector
+	sup     detector.Suppressor
+	notify  detector.Notifier
+	metrics detector.MetricsRecorder
+	log     *slog.Logger
+	now     func() time.Time
+}
+
+// envelope tells the two invocation shapes apart.
+type envelope struct {
+	Records []struct {
+		EventSource string `json:"eventSource"`
+	} `json:"Records"`
+}
+
+// Handle is the Lambda entry point.
+func (h *handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) {
+	var env envelope
+	if err := json.Unmarshal(raw, &env); err == nil && len(env.Records) > 0 && env.Records[0].EventSource == "aws:sqs" {
+		var ev events.SQSEvent
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			// Cannot even list the messages: fail so Lambda retries and, in the end, the
+			// queue's redrive policy keeps them. Nothing is dropped.
+			return nil, fmt.Errorf("lambda: decode SQS event: %w", err)
+		}
+		return h.handleSQS(ctx, ev)
+	}
+	return nil, h.handleEventBridge(ctx, raw)
+}
+
+// handleEventBridge processes one EventBridge event. A malformed or foreign event is counted,
+// logged and acknowledged (retrying would not fix it); a store or delivery error fails the
+// invocation so Lambda retries it.
+func (h *handler) handleEventBridge(ctx context.Context, raw json.RawMessage) error {
+	start := h.now()
+	var stats detector.Stats
+	var recs []*cloudtrail.Record
+	if rec, ok := h.decode(ctx, &stats, raw, ""); ok {
+		recs = append(recs, rec)
+	}
+	storeErrs, err := h.process(ctx, &stats, recs)
+	h.record(ctx, stats, storeErrs, start)
+	return err
+}
+
+// handleSQS processes a batch as one: reads of one hot secret cost one store write per batch.
+// On a store or delivery error every message that carried a record is reported as failed, so SQS
+// redelivers them; the store counts each event once, so the retry leaves exact counts.
+func (h *handler) handleSQS(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	start := h.now()
+	var stats detector.Stats
+	recs := make([]*cloudtrail.Record, 0, len(ev.Records))
+	ids := make([]string, 0, len(ev.Records))
+	for _, m := range ev.Records {
+		if rec, ok := h.decode(ctx, &stats, json.RawMessage(m.Body), m.MessageId); ok {
+			recs = append(recs, rec)
+			ids = append(ids, m.MessageId)
+		}
+	}
+	storeErrs, err := h.process(ctx, &stats, recs)
+	h.record(ctx, stats, storeErrs, start)
+	var resp events.SQSEventResponse
+	if err != nil {
+		h.log.ErrorContext(ctx, "batch failed; reporting its messages for redelivery", "messages", len(ids), "error", err)
+		for _, id := range ids {
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: id})
+		}
+	}
+	return resp, nil
+}
+
+// decode turns one EventBridge event into a record, counting and logging what it cannot use.
+func (h *handler) decode(ctx context.Context, stats *detector.Stats, raw json.RawMessage, messageID string) (*cloudtrail.Record, bool) {
+	rec, err := cloudtrail.DecodeRecord(raw)
+	if err == nil || errors.Is(err, cloudtrail.ErrIncomplete) && rec != nil {
+		return rec, true
+	}
+	stats.Records++
+	reason := detector.SkipMalformed
+	if errors.Is(err, cloudtrail.ErrNotRecord) {
+		reason = detector.SkipUnknownEnvelope
+	}
+	stats.Skip(reason)
+	// The error names positions and JSON problems only, never the event's content.
+	h.log.WarnContext(ctx, "skipping event", detector.LogReason, reason, "sqs_message_id", messageID, "error", err)
+	return nil, false
+}
+
+// process runs the detector and delivers its alerts. It returns 1 store error when the store
+// failed (for the StoreErrors metric) and the error that must fail the invocation.
+func (h *handler) process(ctx context.Context, stats *detector.Stats, recs []*cloudtrail.Record) (int64, error) {
+	if len(recs) == 0 {
+		return 0, nil
+	}
+	res, err := h.det.Process(ctx, recs)
+	stats.Add(res.Stats)
+	if err != nil {
+		return 1, fmt.Errorf("lambda: %w", err)
+	}
+	delivered, err := detector.Deliver(ctx, res.Alerts, h.sup, h.notify)
+	stats.Alerts = delivered
+	if err != nil {
+		return 0, fmt.Errorf("lambda: %w", err)
+	}
+	for _, a := range res.Alerts {
+		h.log.InfoContext(ctx, "alert", "rule", a.Rule, detector.LogSecret, a.Secret, detector.LogPrincipal, a.Principal, "count", a.Count)
+	}
+	return 0, nil
+}
+
+// record publishes the invocation's metrics; a failure to write them is logged, never fatal.
+func (h *handler) record(ctx context.Context, stats detector.Stats, storeErrs int64, start time.Time) {
+	if err := h.metrics.RecordMetrics(ctx, stats, storeErrs, h.now().Sub(start)); err != nil {
+		h.log.WarnContext(ctx, "metrics not written", "error", err)
+	}
+	h.log.InfoContext(ctx, "invocation done", "records", stats.Records, "reads", stats.Reads, "duplicates", stats.Duplicates,
+		"unexpected", stats.Unexpected, "parse_failures", stats.ParseFailures(), "store_errors", storeErrs)
+}

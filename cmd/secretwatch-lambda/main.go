@@ -1,0 +1,91 @@
+// Command secretwatch-lambda is the always-on monitor: a Lambda (provided.al2023, built as
+// bootstrap) fed by an EventBridge rule with Secrets Manager CloudTrail events, directly or
+// through SQS. It wires the detector to DynamoDB (baselines), SNS (alerts) and EMF (metrics).
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+
+	"github.com/secretwatch/secretwatch/alerts"
+	"github.com/secretwatch/secretwatch/baseline"
+	"github.com/secretwatch/secretwatch/detector"
+	"github.com/secretwatch/secretwatch/metrics"
+)
+
+func main() {
+	h, err := newHandler(context.Background(), os.Getenv)
+	if err != nil {
+		// Fail the cold start loudly: Lambda reports the init error and retries.
+		fmt.Fprintln(os.Stderr, "secretwatch: cold start failed:", err)
+		os.Exit(1)
+	}
+	lambda.Start(h.Handle)
+}
+
+// newHandler builds the handler from the environment: configuration, allow-list, AWS clients.
+func newHandler(ctx context.Context, getenv func(string) string) (*handler, error) {
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return nil, err
+	}
+	log := slog.New(levelHandler{Handler: lambdacontext.NewLogHandler(), level: cfg.LogLevel})
+	al, err := detector.LoadAllowList(cfg.AllowList)
+	if err != nil {
+		return nil, err
+	}
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("aws config: %w", err)
+	}
+	store, err := baseline.NewDynamoStore(dynamodb.NewFromConfig(awsCfg), baseline.DynamoOptions{
+		Table: cfg.Table, Retention: cfg.Retention, SuppressWindow: cfg.SuppressWindow, Logger: log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	pub, err := alerts.NewSNSPublisher(sns.NewFromConfig(awsCfg), cfg.TopicARN, log)
+	if err != nil {
+		return nil, err
+	}
+	emf, err := metrics.NewEMF(os.Stdout, metrics.Config{Namespace: cfg.Namespace, Secrets: cfg.MetricSecrets})
+	if err != nil {
+		return nil, err
+	}
+	det, err := detector.New(detector.Config{
+		AllowList: al, Retention: cfg.Retention, SuppressWindow: cfg.SuppressWindow, Logger: log,
+	}, store)
+	if err != nil {
+		return nil, err
+	}
+	log.Info("secretwatch ready", "table", cfg.Table, "topic", cfg.TopicARN, "allowlist", cfg.AllowList,
+		"secret_entries", len(al.Entries), "namespace", cfg.Namespace)
+	return &handler{det: det, sup: store, notify: pub, metrics: emf, log: log, now: time.Now}, nil
+}
+
+// levelHandler drops records below SECRETWATCH_LOG_LEVEL.
+type levelHandler struct {
+	slog.Handler
+	level slog.Level
+}
+
+func (h levelHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.level && h.Handler.Enabled(ctx, l)
+}
+
+func (h levelHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return levelHandler{Handler: h.Handler.WithAttrs(as), level: h.level}
+}
+
+func (h levelHandler) WithGroup(name string) slog.Handler {
+	return levelHandler{Handler: h.Handler.WithGroup(name), level: h.level}
+}
