@@ -1,0 +1,12 @@
+# The EventBridge event pattern lives in one JSON file next to the parent module. Terraform reads it
+# here; the Go tests under terraform/ read the same file and check it against the detector's list of
+# handled events and against real CloudTrail records.
+locals {
+  event_pattern_object = jsondecode(file("${path.module}/../../event-pattern.json"))
+
+  # eventSource => sorted event names, straight from the pattern (for outputs and documentation).
+  handled_events = {
+    for branch in local.event_pattern_object["$or"] :
+    branch.detail.eventSource[0] => sort(branch.detail.eventName)
+  }
+}
