@@ -1,0 +1,715 @@
+package baseline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/secretwatch/secretwatch/detector"
+	"github.com/secretwatch/secretwatch/internal/storetest"
+)
+
+// These tests run against a real dynalite. Locally:
+//
+//	source .ci/standins.sh && standins_install && standins_start
+//	go test ./baseline/ -run Dynamo
+const skipMsg = "SECRETWATCH_TEST_DYNAMODB not set: start dynalite with `source .ci/standins.sh && standins_install && standins_start`"
+
+func dynamoEndpoint(t testing.TB) string {
+	t.Helper()
+	ep := os.Getenv("SECRETWATCH_TEST_DYNAMODB")
+	if ep == "" {
+		t.Skip(skipMsg)
+	}
+	return ep
+}
+
+func newDynamoClient(endpoint string, maxAttempts int) *dynamodb.Client {
+	return dynamodb.New(dynamodb.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(endpoint),
+		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+			return aws.Credentials{AccessKeyID: "local", SecretAccessKey: "local", Source: "test"}, nil
+		}),
+		RetryMaxAttempts: maxAttempts,
+	})
+}
+
+// countingDB counts the requests that reach DynamoDB, by operation, and can run a hook before each.
+type countingDB struct {
+	dynamoAPI
+	update, get, query atomic.Int64
+	beforeUpdate       func(n int64) // called with the number of this UpdateItem (1-based)
+}
+
+func (c *countingDB) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	n := c.update.Add(1)
+	if c.beforeUpdate != nil {
+		c.beforeUpdate(n)
+	}
+	return c.dynamoAPI.UpdateItem(ctx, in, o...)
+}
+
+func (c *countingDB) GetItem(ctx context.Context, in *dynamodb.GetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	c.get.Add(1)
+	return c.dynamoAPI.GetItem(ctx, in, o...)
+}
+
+func (c *countingDB) Query(ctx context.Context, in *dynamodb.QueryInput, o ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
+	c.query.Add(1)
+	return c.dynamoAPI.Query(ctx, in, o...)
+}
+
+func (c *countingDB) total() int64 { return c.update.Load() + c.get.Load() + c.query.Load() }
+
+func (c *countingDB) reset() { c.update.Store(0); c.get.Store(0); c.query.Store(0) }
+
+var tableSeq atomic.Int64
+
+func tableName(t testing.TB) string {
+	name := strings.NewReplacer("/", "-", "#", "-").Replace(t.Name())
+	if len(name) > 180 {
+		name = name[:180]
+	}
+	return fmt.Sprintf("%s-%d-%d", name, time.Now().UnixNano()%1e9, tableSeq.Add(1))
+}
+
+// newTable creates a fresh table on client and returns a store on it.
+func newTable(t testing.TB, client *dynamodb.Client, opt DynamoOptions) *DynamoStore {
+	t.Helper()
+	if opt.Table == "" {
+		opt.Table = tableName(t)
+	}
+	st, err := NewDynamoStore(client, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateTable(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(opt.Table)})
+	})
+	return st
+}
+
+func TestDynamoStoreContract(t *testing.T) {
+	client := newDynamoClient(dynamoEndpoint(t), 3)
+	opt := storetest.Options{Retention: 48 * time.Hour}
+	storetest.Store(t, opt, func(t *testing.T) detector.Store {
+		return newTable(t, client, DynamoOptions{Retention: opt.Retention})
+	})
+	storetest.Suppressor(t, func(t *testing.T) detector.Suppressor {
+		return newTable(t, client, DynamoOptions{})
+	})
+}
+
+// tableTruth reads the whole table (base items, consistent) and sums the counters per series and
+// hour: what is really stored, whatever any cache says.
+type truth struct {
+	reads, denied map[detector.SeriesKey]int64
+	hours         map[detector.SeriesKey]map[int64]int64
+	items         int
+	spill         int // spill items (per minute or per second)
+	seconds       int // per-second spill items
+}
+
+func tableTruth(t testing.TB, client *dynamodb.Client, table string) truth {
+	t.Helper()
+	tr := truth{reads: map[detector.SeriesKey]int64{}, denied: map[detector.SeriesKey]int64{}, hours: map[detector.SeriesKey]map[int64]int64{}}
+	in := &dynamodb.ScanInput{TableName: aws.String(table), ConsistentRead: aws.Bool(true)}
+	for {
+		out, err := client.Scan(context.Background(), in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, item := range out.Items {
+			pk := item[attrPK].(*types.AttributeValueMemberS).Value
+			if !strings.HasPrefix(pk, "H#") {
+				continue
+			}
+			g1 := item[attrGSI1PK].(*types.AttributeValueMemberS).Value
+			secret := strings.NewReplacer("%23", "#", "%25", "%").Replace(strings.TrimPrefix(g1, "S#"))
+			k := detector.SeriesKey{Secret: secret, Principal: item[attrPrincipal].(*types.AttributeValueMemberS).Value}
+			n, d := numAttr(item[attrReads]), numAttr(item[attrDenied])
+			ids := item[attrIDs].(*types.AttributeValueMemberSS).Value
+			if int64(len(ids)) != n+d {
+				t.Errorf("item %s: %d IDs but n+d = %d", pk, len(ids), n+d)
+			}
+			tr.reads[k] += n
+			tr.denied[k] += d
+			if tr.hours[k] == nil {
+				tr.hours[k] = map[int64]int64{}
+			}
+			if n > 0 {
+				tr.hours[k][numAttr(item[attrHour])] += n
+			}
+			tr.items++
+			if sk := item[attrSK].(*types.AttributeValueMemberS).Value; strings.Contains(sk, "#") {
+				tr.spill++
+				if strings.Contains(sk, "#s") {
+					tr.seconds++
+				}
+			}
+		}
+		if len(out.LastEvaluatedKey) == 0 {
+			return tr
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+}
+
+// checkTruth compares the stored counters with the model (all of it: the model is never older
+// than the retention window in these tests).
+func checkTruth(t testing.TB, tr truth, m *storetest.Model) {
+	t.Helper()
+	if len(tr.reads) != len(m.Series) {
+		t.Errorf("table has %d series, model %d", len(tr.reads), len(m.Series))
+	}
+	for k, s := range m.Series {
+		if tr.reads[k] != s.Reads || tr.denied[k] != s.Denied {
+			t.Errorf("table %+v: reads %d denied %d, want %d %d", k, tr.reads[k], tr.denied[k], s.Reads, s.Denied)
+		}
+		for h, n := range s.Hours {
+			if tr.hours[k][h] != n {
+				t.Errorf("table %+v hour %d: %d, want %d", k, h, tr.hours[k][h], n)
+			}
+		}
+	}
+}
+
+var (
+	testSecrets    = []string{"111122223333/us-east-1/prod/db", "111122223333/us-east-1/prod/api", "111122223333/us-east-1/hot"}
+	testPrincipals = []string{"arn:aws:iam::111122223333:role/app", "arn:aws:iam::111122223333:role/batch", "arn:aws:iam::111122223333:role/ci", "arn:aws:iam::111122223333:user/alice", "arn:aws:sts::111122223333:assumed-role/admin/bob"}
+	// A fixed past time: every hour is settled, so no cache refresh muddles the request counts.
+	testBase = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+)
+
+func TestDynamoExactWithTable(t *testing.T) {
+	client := newDynamoClient(dynamoEndpoint(t), 3)
+	st := newTable(t, client, DynamoOptions{Retention: 72 * time.Hour})
+	m := storetest.NewModel()
+	reads := storetest.Mix(3000, 1, testSecrets, testPrincipals, testBase, 30)
+	// Batches, then everything again in single events (all duplicates), then mixed.
+	for len(reads) > 0 {
+		n := min(len(reads), 700)
+		chunk := reads[:n]
+		reads = reads[n:]
+		want := m.Add(chunk)
+		got, err := st.Record(t.Context(), chunk)
+		if err != nil {
+			t.Fatal(err)
+		}
+		storetest.CheckRecorded(t, chunk, got, want, m)
+	}
+	all := storetest.Mix(3000, 1, testSecrets, testPrincipals, testBase, 30)
+	for i := 0; i < len(all); i += 97 {
+		got, err := st.Record(t.Context(), all[i:i+1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		storetest.CheckRecorded(t, all[i:i+1], got, []bool{false}, m)
+	}
+	checkTruth(t, tableTruth(t, client, st.table), m)
+
+	// A second store on the same table (another Lambda instance, cold cache) sees the same.
+	st2, err := NewDynamoStore(client, DynamoOptions{Table: st.table, Retention: 72 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := st2.Record(t.Context(), all[:50])
+	if err != nil {
+		t.Fatal(err)
+	}
+	storetest.CheckRecorded(t, all[:50], got, make([]bool, 50), m)
+}
+
+// Two instances record overlapping, shuffled copies of the same reads at the same time: the
+// conditions, not the caches, keep the counts exact.
+func TestDynamoConcurrentInstances(t *testing.T) {
+	client := newDynamoClient(dynamoEndpoint(t), 3)
+	st := newTable(t, client, DynamoOptions{})
+	reads := storetest.Mix(2000, 1, testSecrets[:2], testPrincipals[:2], testBase, 2)
+	m := storetest.NewModel()
+	m.Add(reads)
+	var wg sync.WaitGroup
+	fresh := make([][]bool, 4)
+	for w := range 4 {
+		inst, err := NewDynamoStore(client, DynamoOptions{Table: st.table})
+		if err != nil {
+			t.Fatal(err)
+		}
+		size := []int{1, 13, 250, 2000}[w]
+		var chunks [][]detector.Read
+		for i := 0; i < len(reads); i += size {
+			chunks = append(chunks, reads[i:min(len(reads), i+size)])
+		}
+		if w%2 == 1 {
+			slices.Reverse(chunks) // walk backwards
+		}
+		wg.Go(func() {
+			for _, c := range chunks {
+				got, err := inst.Record(context.Background(), c)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				fresh[w] = append(fresh[w], got.Fresh...)
+			}
+		})
+	}
+	wg.Wait()
+	checkTruth(t, tableTruth(t, client, st.table), m)
+	var nFresh int
+	for _, f := range fresh {
+		for _, x := range f {
+			if x {
+				nFresh++
+			}
+		}
+	}
+	if nFresh != len(reads) {
+		t.Errorf("%d reads answered Fresh across instances, want exactly %d", nFresh, len(reads))
+	}
+}
+
+// A shard that fills up freezes and spills into per-minute items, a full minute into per-second
+// items; duplicates still land where their first copy did.
+func TestDynamoSpill(t *testing.T) {
+	client := newDynamoClient(dynamoEndpoint(t), 3)
+	defer func(a, b int64, c int) { shardSoftIDs, spillSoftIDs, maxWriteIDs = a, b, c }(shardSoftIDs, spillSoftIDs, maxWriteIDs)
+	shardSoftIDs, spillSoftIDs, maxWriteIDs = 50, 20, 30 // → minute items → second items
+	st := newTable(t, client, DynamoOptions{})
+	m := storetest.NewModel()
+	// 400 reads in 100 seconds of one hour, one secret, two principals.
+	reads := storetest.Mix(400, 1, testSecrets[:1], testPrincipals[:2], testBase, 1)
+	for i := range reads {
+		reads[i].Time = testBase.Add(time.Duration(i/4)*time.Second + time.Duration(i)*time.Microsecond)
+	}
+	for _, size := range []int{1, 3, 60, 100, 236} {
+		chunk := reads[:size]
+		reads = reads[size:]
+		want := m.Add(chunk)
+		got, err := st.Record(t.Context(), chunk)
+		if err != nil {
+			t.Fatal(err)
+		}
+		storetest.CheckRecorded(t, chunk, got, want, m)
+	}
+	all := storetest.Mix(400, 1, testSecrets[:1], testPrincipals[:2], testBase, 1)
+	for i := range all {
+		all[i].Time = testBase.Add(time.Duration(i/4)*time.Second + time.Duration(i)*time.Microsecond)
+	}
+	// Redeliver everything through a cold instance and through the warm one.
+	st2, _ := NewDynamoStore(client, DynamoOptions{Table: st.table})
+	for _, s := range []*DynamoStore{st2, st} {
+		got, err := s.Record(t.Context(), all)
+		if err != nil {
+			t.Fatal(err)
+		}
+		storetest.CheckRecorded(t, all, got, make([]bool, len(all)), m)
+	}
+	tr := tableTruth(t, client, st.table)
+	checkTruth(t, tr, m)
+	if tr.spill == 0 || tr.seconds == 0 {
+		t.Errorf("%d spill items, %d of them per second: the test did not fill a shard and a minute", tr.spill, tr.seconds)
+	}
+	t.Logf("%d items, %d spill items", tr.items, tr.spill)
+}
+
+func TestDynamoShards(t *testing.T) {
+	client := newDynamoClient(dynamoEndpoint(t), 3)
+	st := newTable(t, client, DynamoOptions{Shards: 4})
+	m := storetest.NewModel()
+	reads := storetest.Mix(500, 1, testSecrets, testPrincipals, testBase, 3)
+	want := m.Add(reads)
+	got, err := st.Record(t.Context(), reads)
+	if err != nil {
+		t.Fatal(err)
+	}
+	storetest.CheckRecorded(t, reads, got, want, m)
+	got, err = st.Record(t.Context(), reads)
+	if err != nil {
+		t.Fatal(err)
+	}
+	storetest.CheckRecorded(t, reads, got, make([]bool, len(reads)), m)
+	checkTruth(t, tableTruth(t, client, st.table), m)
+}
+
+// The request budget: ≤ 2 per read when reads come one at a time; far fewer in batches, and at
+// most a couple of writes per item however hot the secret is.
+func TestDynamoRequestBudget(t *testing.T) {
+	client := newDynamoClient(dynamoEndpoint(t), 3)
+
+	t.Run("Single", func(t *testing.T) {
+		db := &countingDB{dynamoAPI: client}
+		st := newTable(t, client, DynamoOptions{})
+		st.db = db
+		reads := storetest.Mix(300, 1, testSecrets, testPrincipals, testBase, 2)
+		for _, r := range reads {
+			if _, err := st.Record(t.Context(), []detector.Read{r}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		per := float64(db.total()) / float64(len(reads))
+		t.Logf("single: %d reads, %d UpdateItem, %d Query, %d GetItem: %.3f requests/read (cold start included)",
+			len(reads), db.update.Load(), db.query.Load(), db.get.Load(), per)
+		if db.query.Load() != int64(len(testSecrets)) {
+			t.Errorf("%d Query, want one per secret (the cold load)", db.query.Load())
+		}
+		if w := float64(db.update.Load()+db.get.Load()) / float64(len(reads)); w > 2 {
+			t.Errorf("%.3f writes per read in single mode, budget 2", w)
+		}
+		// Warm: each further read costs exactly its two UpdateItems.
+		db.reset()
+		more := storetest.Mix(100, 10000, testSecrets, testPrincipals, testBase.Add(time.Hour), 1)
+		for _, r := range more {
+			if _, err := st.Record(t.Context(), []detector.Read{r}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := db.total(); got != 2*int64(len(more)) {
+			t.Errorf("warm single mode: %d requests for %d reads, want %d", got, len(more), 2*len(more))
+		}
+		// A duplicate costs one conditional failure per item (plus the GetItem dynalite needs).
+		db.reset()
+		if _, err := st.Record(t.Context(), more[:1]); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("duplicate single read: %d UpdateItem, %d GetItem (AWS: %d requests)", db.update.Load(), db.get.Load(), db.update.Load())
+	})
+
+	t.Run("Batch", func(t *testing.T) {
+		db := &countingDB{dynamoAPI: client}
+		st := newTable(t, client, DynamoOptions{})
+		st.db = db
+		// 10,000 reads for 3 secrets in 5 minutes, 80% of them on the hot secret.
+		reads := make([]detector.Read, 10000)
+		for i := range reads {
+			sec := testSecrets[2]
+			if i%5 == 0 {
+				sec = testSecrets[i/5%2] // 20% on the other two
+			}
+			reads[i] = detector.Read{
+				EventID:   storetest.EventID(i + 1),
+				Secret:    sec,
+				Principal: testPrincipals[i/3%len(testPrincipals)],
+				Time:      testBase.Add(58*time.Minute + time.Duration(i)*30*time.Millisecond), // crosses an hour
+				Denied:    i%50 == 0,
+			}
+		}
+		m := storetest.NewModel()
+		want := m.Add(reads)
+		got, err := st.Record(t.Context(), reads)
+		if err != nil {
+			t.Fatal(err)
+		}
+		storetest.CheckRecorded(t, reads, got, want, m)
+		per := float64(db.total()) / float64(len(reads))
+		t.Logf("batch: %d reads, %d UpdateItem, %d Query, %d GetItem: %.4f requests/read", len(reads), db.update.Load(), db.query.Load(), db.get.Load(), per)
+		// One write per item: 3 secrets × (whole + 5 principals) × 2 hours = 36 items.
+		items := map[itemKey]bool{}
+		for _, r := range reads {
+			items[itemKey{secret: r.Secret, hour: detector.Hour(r.Time)}] = true
+			items[itemKey{secret: r.Secret, principal: r.Principal, hour: detector.Hour(r.Time)}] = true
+		}
+		if db.update.Load() > int64(len(items)) || per > 0.01 {
+			t.Errorf("batch: %d UpdateItem for %d items (%.4f requests/read), want one per item and ≤ 0.01/read", db.update.Load(), len(items), per)
+		}
+		checkTruth(t, tableTruth(t, client, st.table), m)
+
+		// The same batch redelivered to a cold instance: a failed condition per item, nothing counted.
+		db2 := &countingDB{dynamoAPI: client}
+		st2, _ := NewDynamoStore(db2, DynamoOptions{Table: st.table})
+		got, err = st2.Record(t.Context(), reads)
+		if err != nil {
+			t.Fatal(err)
+		}
+		storetest.CheckRecorded(t, reads, got, make([]bool, len(reads)), m)
+		t.Logf("batch redelivered, cold: %d UpdateItem, %d Query, %d GetItem", db2.update.Load(), db2.query.Load(), db2.get.Load())
+		checkTruth(t, tableTruth(t, client, st.table), m)
+	})
+}
+
+// ---- outage: a private dynalite on disk, killed during a large Record ----
+
+type dynalite struct {
+	t         *testing.T
+	node, cli string
+	dir, addr string
+	cmd       *exec.Cmd
+}
+
+func freePort(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func (d *dynalite) start() {
+	d.t.Helper()
+	_, port, _ := net.SplitHostPort(d.addr)
+	d.cmd = exec.Command(d.node, d.cli, "--host", "127.0.0.1", "--port", port, "--path", d.dir,
+		"--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0")
+	log, err := os.Create(filepath.Join(d.t.TempDir(), "dynalite.log"))
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	d.cmd.Stdout, d.cmd.Stderr = log, log
+	if err := d.cmd.Start(); err != nil {
+		d.t.Fatal(err)
+	}
+	for range 200 {
+		resp, err := http.Get("http://" + d.addr + "/")
+		if err == nil {
+			resp.Body.Close()
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	d.stop()
+	d.t.Fatalf("private dynalite on %s did not start", d.addr)
+}
+
+func (d *dynalite) stop() {
+	if d.cmd != nil && d.cmd.Process != nil {
+		d.cmd.Process.Kill()
+		d.cmd.Wait()
+		d.cmd = nil
+	}
+}
+
+func TestDynamoOutage(t *testing.T) {
+	dynamoEndpoint(t)
+	node, cli := os.Getenv("SECRETWATCH_TEST_NODE"), os.Getenv("SECRETWATCH_TEST_DYNALITE")
+	if node == "" || cli == "" {
+		t.Skip("SECRETWATCH_TEST_NODE / SECRETWATCH_TEST_DYNALITE not set: run standins_start from .ci/standins.sh")
+	}
+	// The large Record writes ~63 whole-secret items, then ~315 principal items: kill dynalite
+	// in the first phase and in the second.
+	for _, killAt := range []int64{40, 150} {
+		t.Run(fmt.Sprintf("KillAtWrite%d", killAt), func(t *testing.T) {
+			d := &dynalite{t: t, node: node, cli: cli, dir: t.TempDir(), addr: freePort(t)}
+			d.start()
+			defer d.stop()
+
+			client := newDynamoClient("http://"+d.addr, 2)
+			db := &countingDB{dynamoAPI: client}
+			st, err := NewDynamoStore(db, DynamoOptions{Table: "outage"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := st.CreateTable(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			m := storetest.NewModel()
+			before := storetest.Mix(500, 1, testSecrets, testPrincipals, testBase, 10)
+			m.Add(before)
+			if _, err := st.Record(t.Context(), before); err != nil {
+				t.Fatal(err)
+			}
+
+			big := storetest.Mix(6000, 100000, testSecrets, testPrincipals, testBase.Add(5*time.Hour), 20)
+			start := db.update.Load()
+			var once sync.Once
+			db.beforeUpdate = func(n int64) {
+				if n-start == killAt {
+					once.Do(d.stop)
+				}
+			}
+			_, err = st.Record(t.Context(), big)
+			db.beforeUpdate = nil
+			if err == nil {
+				t.Fatal("Record with dynalite killed mid-way returned no error")
+			}
+			t.Logf("Record during outage: %.200s (after %d UpdateItems)", err, db.update.Load()-start)
+
+			// Restart on the same data; redeliver the batch to the same instance.
+			d.start()
+			want := m.Add(big)
+			got, err := st.Record(t.Context(), big)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var complete int // reads in both items before the crash: not fresh again
+			for i, f := range got.Fresh {
+				if want[i] && !f {
+					complete++
+				}
+			}
+			t.Logf("%d of %d reads were complete before the crash", complete, len(big))
+			if killAt > 100 && complete == 0 {
+				t.Errorf("kill in the principal phase, yet no read was complete before it")
+			}
+			for k, s := range got.Series {
+				if d := storetest.EqualSeries(s, m.Series[k]); d != "" {
+					t.Errorf("after retry, Series[%+v]: %s", k, d)
+				}
+			}
+			checkTruth(t, tableTruth(t, client, "outage"), m)
+
+			// Everything once more through a cold instance: all duplicates, same series.
+			all := append(slices.Clone(before), big...)
+			st2, _ := NewDynamoStore(client, DynamoOptions{Table: "outage"})
+			again, err := st2.Record(t.Context(), all)
+			if err != nil {
+				t.Fatal(err)
+			}
+			storetest.CheckRecorded(t, all, again, make([]bool, len(all)), m)
+			checkTruth(t, tableTruth(t, client, "outage"), m)
+		})
+	}
+}
+
+// An hour cached while open is read again once it has settled: instance A then sees what
+// instance B wrote into that hour.
+func TestDynamoSettledRefresh(t *testing.T) {
+	client := newDynamoClient(dynamoEndpoint(t), 3)
+	var now atomic.Int64
+	hour := time.Now().UTC().Truncate(time.Hour).Add(-3 * time.Hour)
+	now.Store(hour.Add(10 * time.Minute).UnixNano())
+	clock := func() time.Time { return time.Unix(0, now.Load()) }
+	dbA := &countingDB{dynamoAPI: client}
+	a := newTable(t, client, DynamoOptions{Clock: clock})
+	a.db = dbA
+	b, _ := NewDynamoStore(client, DynamoOptions{Table: a.table, Clock: clock})
+	sec, p := testSecrets[0], testPrincipals[0]
+	read := func(n int, at time.Duration) []detector.Read {
+		return []detector.Read{{EventID: storetest.EventID(n), Secret: sec, Principal: p, Time: hour.Add(at)}}
+	}
+	mustRecord := func(s *DynamoStore, r []detector.Read) detector.Recorded {
+		t.Helper()
+		got, err := s.Record(t.Context(), r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	mustRecord(a, read(1, time.Minute))
+	mustRecord(b, read(2, 5*time.Minute))
+	mustRecord(b, read(3, 50*time.Minute))
+	key := detector.SeriesKey{Secret: sec, Principal: p}
+	// Still inside the hour: A knows only its own read of it.
+	now.Store(hour.Add(55 * time.Minute).UnixNano())
+	if got := mustRecord(a, read(4, 56*time.Minute)).Series[key].Hours[detector.Hour(hour)]; got != 4 {
+		// A's write of the same item returns the item as it is: all four.
+		t.Errorf("same item, fresh from the write: Hours = %d, want 4", got)
+	}
+	// Next hour, settled: the first Record re-reads the past hour once.
+	now.Store(hour.Add(time.Hour + 20*time.Minute).UnixNano())
+	mustRecord(b, read(5, 59*time.Minute)) // a late event B records in the settled hour
+	dbA.reset()
+	got := mustRecord(a, read(6, time.Hour+10*time.Minute)).Series[key]
+	if got.Hours[detector.Hour(hour)] != 5 || got.Reads != 6 {
+		t.Errorf("after settling: Hours[%d] = %d, Reads = %d; want 5 and 6", detector.Hour(hour), got.Hours[detector.Hour(hour)], got.Reads)
+	}
+	if q := dbA.query.Load(); q != 1 {
+		t.Errorf("%d Query for the refresh, want 1", q)
+	}
+	dbA.reset()
+	mustRecord(a, read(7, time.Hour+11*time.Minute))
+	if q := dbA.query.Load(); q != 0 {
+		t.Errorf("%d Query on the next Record, want 0 (refreshed once)", q)
+	}
+}
+
+func TestDynamoErrorsWrapped(t *testing.T) {
+	// Nothing listens on this port: connection refused must come back wrapped, not swallowed.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	st, err := NewDynamoStore(newDynamoClient("http://"+addr, 1), DynamoOptions{Table: "none"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = st.Record(t.Context(), []detector.Read{{EventID: storetest.EventID(1), Secret: "s", Principal: "p", Time: testBase}})
+	if err == nil || !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Fatalf("Record against a closed port: %v, want an error wrapping ECONNREFUSED", err)
+	}
+	if _, err := st.Claim(t.Context(), "k", testBase, 1); err == nil || !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Fatalf("Claim against a closed port: %v, want an error wrapping ECONNREFUSED", err)
+	}
+}
+
+func TestEncodeEventID(t *testing.T) {
+	u := "3038ebd2-c98a-4c65-9b6e-e22506292313"
+	if got := encodeEventID(u); len(got) != 22 {
+		t.Errorf("encodeEventID(uuid) = %q, want 22 characters", got)
+	}
+	seen := map[string]string{}
+	for _, id := range []string{u, strings.ToUpper(u), "not-a-uuid", "", "3038ebd2-c98a-4c65-9b6e-e2250629231z"} {
+		e := encodeEventID(id)
+		if prev, dup := seen[e]; dup {
+			t.Errorf("%q and %q encode the same: %q", prev, id, e)
+		}
+		seen[e] = id
+	}
+	for _, k := range []itemKey{
+		{secret: "a#b%c", principal: "arn:x#y", hour: 493000, shard: 3},
+		{secret: "a#b%c", principal: "", hour: 493000, shard: 3, lvl: 1, sub: 59},
+		{secret: "a", principal: "arn:x#y", hour: 493000, shard: 0, lvl: 2, sub: 3599},
+	} {
+		if got, ok := parseGSI1SK(k.secret, k.principal, k.gsi1SK()); !ok || got != k {
+			t.Errorf("parseGSI1SK(gsi1SK(%+v)) = %+v, %v", k, got, ok)
+		}
+	}
+}
+
+// BenchmarkDynamoRecord reports requests/event and ns/event against dynalite, one event per
+// Record (single mode) and 2,000 per Record (batch mode).
+func BenchmarkDynamoRecord(b *testing.B) {
+	client := newDynamoClient(dynamoEndpoint(b), 3)
+	for _, mode := range []struct {
+		name  string
+		batch int
+	}{{"single", 1}, {"batch", 2000}} {
+		b.Run(mode.name, func(b *testing.B) {
+			db := &countingDB{dynamoAPI: client}
+			st := newTable(b, client, DynamoOptions{})
+			st.db = db
+			id := 0
+			var events int64
+			b.ResetTimer()
+			for b.Loop() {
+				reads := make([]detector.Read, mode.batch)
+				for i := range reads {
+					id++
+					reads[i] = detector.Read{
+						EventID:   storetest.EventID(id),
+						Secret:    testSecrets[id%3],
+						Principal: testPrincipals[id%len(testPrincipals)],
+						Time:      testBase.Add(time.Duration(id) * 100 * time.Millisecond),
+					}
+				}
+				if _, err := st.Record(context.Background(), reads); err != nil {
+					b.Fatal(err)
+				}
+				events += int64(len(reads))
+			}
+			b.ReportMetric(float64(db.total())/float64(events), "requests/event")
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(events), "ns/event")
+		})
+	}
+}
