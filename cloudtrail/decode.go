@@ -1,0 +1,757 @@
+package cloudtrail
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"strings"
+	"sync"
+)
+
+// Item is one result of Read or Decode. Exactly one of three cases holds:
+//
+//   - Record != nil, Err == nil: a record.
+//   - Record != nil, Err != nil: a record with defects (errors.Is(Err, ErrIncomplete)). Use the
+//     record — nothing is dropped — and count the defect.
+//   - Record == nil, Err != nil: nothing usable at this position (ErrUnreadable, ErrMalformed,
+//     ErrNotRecord, or the context's error for Read).
+type Item struct {
+	Record *Record
+	// Raw is the record's JSON exactly as read (for an EventBridge event, its detail), or the value
+	// that is not a record. It is nil when nothing could be decoded.
+	Raw json.RawMessage
+	// Source is the file's path, "-" for standard input, or the name given to Decode.
+	Source string
+	// Index is the 0-based position of the item in its source: for a {"Records":[…]} file or a
+	// JSON array, the index in that array; for NDJSON, a count across lines.
+	Index int
+	// Line is the 1-based line for input read line by line (NDJSON, or a file whose first line is
+	// a whole JSON value); 0 otherwise.
+	Line int
+	// Err is set for an error, or a record's defects; see the cases above.
+	Err error
+}
+
+// Decode reads one stream and yields its records in order. The stream may be gzip-compressed
+// (recognised by its magic bytes) and may hold, at top level:
+//
+//   - a CloudTrail log file, {"Records":[…]}, decoded one record at a time when "Records" is the
+//     object's first key (as CloudTrail writes it), so files of any size use bounded memory;
+//   - a single record, or a JSON array of records;
+//   - an EventBridge event whose detail-type ends in "via CloudTrail" (such as "AWS API Call via
+//     CloudTrail"): the record is its detail;
+//   - NDJSON: one of the above per line; or any sequence of such values.
+//
+// Decode never stops at bad input: a value that is not a record, or a record with defects, is
+// yielded with Err set and decoding goes on. After a JSON syntax error Decode goes on with the next
+// line when the input is read line by line, and otherwise stops: the rest of the stream cannot be
+// trusted. An empty stream yields one ErrMalformed item.
+func Decode(r io.Reader, source string) iter.Seq[Item] {
+	return func(yield func(Item) bool) {
+		decodeStream(r, source, yield)
+	}
+}
+
+// DecodeRecord decodes one JSON value that is a CloudTrail record or an EventBridge event
+// carrying one. When the error wraps ErrIncomplete the record is returned too and should be used.
+func DecodeRecord(b []byte) (*Record, error) {
+	if err := json.Unmarshal(b, new(skipValue)); err != nil {
+		return nil, fmt.Errorf("cloudtrail: decode record: %w: %s", ErrMalformed, describeJSONError(err))
+	}
+	rec, _, records, err := classify(b, true, true)
+	if records != nil {
+		return nil, fmt.Errorf("cloudtrail: decode record: %w: a log file ({\"Records\": […]}), not one record", ErrNotRecord)
+	}
+	if err != nil {
+		return rec, fmt.Errorf("cloudtrail: decode record: %w", err)
+	}
+	return rec, nil
+}
+
+// IsEnvelope reports whether b is a JSON object that wraps records rather than being one: a
+// CloudTrail log file ({"Records":[…]}) or an EventBridge event. It does not check that the
+// envelope holds anything usable.
+func IsEnvelope(b []byte) bool {
+	var probe struct {
+		Records    json.RawMessage `json:"Records"`
+		DetailType *string         `json:"detail-type"`
+		Detail     json.RawMessage `json:"detail"`
+	}
+	if i := skipSpace(b, 0); i == len(b) || b[i] != '{' {
+		return false
+	}
+	if err := json.Unmarshal(b, &probe); err != nil {
+		var te *json.UnmarshalTypeError
+		if !errors.As(err, &te) {
+			return false
+		}
+	}
+	return probe.Records != nil || probe.DetailType != nil || probe.Detail != nil
+}
+
+const (
+	bufSize   = 64 << 10 // bufio size; also how far the first line is looked at
+	lookAhead = 4 << 10  // how far to look for the first key of a top-level object
+)
+
+var (
+	gzipMagic = []byte{0x1f, 0x8b}
+	utf8BOM   = []byte{0xef, 0xbb, 0xbf}
+	bufPool   = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, bufSize) }}
+)
+
+func getBuf(r io.Reader) *bufio.Reader {
+	br := bufPool.Get().(*bufio.Reader)
+	br.Reset(r)
+	return br
+}
+
+func putBuf(br *bufio.Reader) {
+	br.Reset(nil)
+	bufPool.Put(br)
+}
+
+// stream holds the state of one Decode.
+type stream struct {
+	source  string
+	yield   func(Item) bool
+	src     *trackReader // the raw input: its errors are ErrUnreadable
+	index   int
+	line    int // current line in line mode; 0 in stream mode
+	stopped bool
+}
+
+// decodeStream decodes r and reports whether the consumer wants more.
+func decodeStream(r io.Reader, source string, yield func(Item) bool) bool {
+	s := &stream{source: source, yield: yield, src: &trackReader{r: r}}
+	s.run()
+	return !s.stopped
+}
+
+func (s *stream) run() {
+	raw := getBuf(s.src)
+	defer putBuf(raw)
+	br := raw
+	if m, _ := raw.Peek(len(gzipMagic)); bytes.Equal(m, gzipMagic) {
+		zr, err := gzip.NewReader(raw)
+		if err != nil {
+			s.readFailure(err)
+			return
+		}
+		defer zr.Close()
+		br = getBuf(zr)
+		defer putBuf(br)
+	}
+	if b, _ := br.Peek(len(utf8BOM)); bytes.Equal(b, utf8BOM) {
+		br.Discard(len(utf8BOM))
+	}
+	lineMode, empty, err := sniff(br)
+	switch {
+	case err != nil:
+		s.readFailure(err)
+	case empty:
+		s.fail(ErrMalformed, "empty input")
+	case lineMode:
+		s.lines(br)
+	default:
+		tr := &trackReader{r: br}
+		s.values(tr, bufPeeker{br}, func() error { return tr.err })
+	}
+}
+
+// sniff decides how to read: line by line (NDJSON, or one long line) unless the first line that
+// is not blank ends in the middle of a JSON value, which means pretty-printed JSON that must be
+// read as one stream, or holds control characters, which means binary data: reading that line by
+// line would give an error per line. empty reports input holding only white space.
+func sniff(br *bufio.Reader) (lineMode, empty bool, err error) {
+	want := 1
+	for {
+		b, err := peekAtLeast(br, want)
+		start := skipSpace(b, 0)
+		if start < len(b) {
+			if i := bytes.IndexByte(b[start:], '\n'); i >= 0 {
+				line := b[start : start+i]
+				return !binary(line) && !endsInsideValue(line), false, nil
+			}
+		}
+		switch {
+		case err == bufio.ErrBufferFull: // a first line longer than the buffer: not pretty-printed
+			return !binary(b), false, nil
+		case err == io.EOF:
+			if start == len(b) {
+				return false, true, nil
+			}
+			return !binary(b), false, nil // one line, no newline
+		case err != nil:
+			return false, false, err
+		}
+		want = len(b) + 1
+	}
+}
+
+// binary reports whether b holds a control character JSON text cannot hold.
+func binary(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
+			return true
+		}
+	}
+	return false
+}
+
+// endsInsideValue reports whether line is the beginning of a JSON value that goes on past it.
+func endsInsideValue(line []byte) bool {
+	dec := json.NewDecoder(bytes.NewReader(line))
+	for {
+		err := dec.Decode(new(skipValue))
+		switch {
+		case err == nil:
+			continue
+		case err == io.ErrUnexpectedEOF:
+			return true
+		default: // io.EOF: whole values only; a syntax error: garbage, read it line by line
+			return false
+		}
+	}
+}
+
+// lines reads br line by line; each line is a stream of JSON values of its own.
+func (s *stream) lines(br *bufio.Reader) {
+	for s.line = 1; ; s.line++ {
+		lr := &lineReader{br: br}
+		if !s.values(lr, lr, func() error { return lr.err }) {
+			return
+		}
+		if !lr.drain() {
+			s.readFailure(lr.err)
+			return
+		}
+		if lr.eof {
+			return
+		}
+	}
+}
+
+// values decodes the JSON values read from r. pk shows what follows the decoder's buffer in r;
+// readErr returns the error r met, if any. It reports whether decoding may go on with more input
+// (the next line): false after a read error, after a syntax error in stream mode, or when the
+// consumer stopped.
+func (s *stream) values(r io.Reader, pk peeker, readErr func() error) bool {
+	dec := json.NewDecoder(r)
+	for {
+		var err error
+		switch nextValue(dec, pk) {
+		case nextRecords:
+			err = s.recordsObject(dec)
+		case nextArray:
+			err = s.array(dec)
+		default:
+			var raw json.RawMessage
+			if err = dec.Decode(&raw); err == io.EOF {
+				return true
+			}
+			if err == nil && !s.value(raw, true) {
+				return false
+			}
+		}
+		if s.stopped {
+			return false
+		}
+		if err != nil {
+			if rerr := readErr(); rerr != nil {
+				s.readFailure(rerr)
+				return false
+			}
+			if errors.Is(err, io.EOF) { // inside an array or object
+				err = io.ErrUnexpectedEOF
+			}
+			if s.line > 0 && errors.Is(err, io.ErrUnexpectedEOF) {
+				s.fail(ErrMalformed, "the line ends inside a JSON value")
+			} else {
+				s.fail(ErrMalformed, describeJSONError(err))
+			}
+			return s.line > 0 && !s.stopped
+		}
+	}
+}
+
+// array decodes a top-level array, one element at a time.
+func (s *stream) array(dec *json.Decoder) error {
+	if _, err := dec.Token(); err != nil { // [
+		return err
+	}
+	return s.elements(dec, true)
+}
+
+// elements decodes array elements after the '[' up to and including the ']'. logFile allows
+// elements that are log files ({"Records":[…]}).
+func (s *stream) elements(dec *json.Decoder, logFile bool) error {
+	for dec.More() {
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return err
+		}
+		if !s.value(raw, logFile) {
+			return nil
+		}
+	}
+	_, err := dec.Token() // ]
+	return err
+}
+
+// recordsObject decodes a top-level object whose first key is "Records", one record at a time.
+// The other keys are read and ignored.
+func (s *stream) recordsObject(dec *json.Decoder) error {
+	if _, err := dec.Token(); err != nil { // {
+		return err
+	}
+	if _, err := dec.Token(); err != nil { // "Records"
+		return err
+	}
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	switch tok {
+	case json.Delim('['):
+		if err := s.elements(dec, false); err != nil || s.stopped {
+			return err
+		}
+	case json.Delim('{'):
+		if err := skipNested(dec); err != nil {
+			return err
+		}
+		s.fail(ErrNotRecord, `"Records" is an object, not an array`)
+	default:
+		s.fail(ErrNotRecord, fmt.Sprintf(`"Records" is %s, not an array`, tokenKind(tok)))
+	}
+	if s.stopped {
+		return nil
+	}
+	for dec.More() {
+		if _, err := dec.Token(); err != nil { // key
+			return err
+		}
+		if err := dec.Decode(new(skipValue)); err != nil {
+			return err
+		}
+	}
+	_, err = dec.Token() // }
+	return err
+}
+
+// skipNested skips the rest of an object or array whose opening delimiter was just read.
+func skipNested(dec *json.Decoder) error {
+	for depth := 1; depth > 0; {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		switch tok {
+		case json.Delim('['), json.Delim('{'):
+			depth++
+		case json.Delim(']'), json.Delim('}'):
+			depth--
+		}
+	}
+	return nil
+}
+
+// value yields the record(s) in one complete JSON value. logFile allows a {"Records":[…]}
+// envelope (not nested in another one). It reports whether the consumer wants more.
+func (s *stream) value(raw json.RawMessage, logFile bool) bool {
+	rec, body, records, err := classify(raw, logFile, true)
+	if records != nil {
+		var elems []json.RawMessage
+		if err := json.Unmarshal(records, &elems); err != nil || elems == nil {
+			return s.emit(Item{Raw: raw}, fmt.Errorf("%w: \"Records\" is %s, not an array", ErrNotRecord, jsonKind(records)))
+		}
+		for _, e := range elems {
+			if !s.value(e, false) {
+				return false
+			}
+		}
+		return true
+	}
+	return s.emit(Item{Record: rec, Raw: body}, err)
+}
+
+// emit yields an item at the current position; err, if any, is wrapped with the position.
+func (s *stream) emit(it Item, err error) bool {
+	if s.stopped {
+		return false
+	}
+	it.Source, it.Index, it.Line = s.source, s.index, s.line
+	if err != nil {
+		it.Err = fmt.Errorf("cloudtrail: %s: %w", s.pos(), err)
+	}
+	s.index++
+	if !s.yield(it) {
+		s.stopped = true
+	}
+	return !s.stopped
+}
+
+func (s *stream) pos() string {
+	if s.line > 0 {
+		return fmt.Sprintf("%s:%d: record %d", s.source, s.line, s.index)
+	}
+	return fmt.Sprintf("%s: record %d", s.source, s.index)
+}
+
+// fail yields an error item of the given kind.
+func (s *stream) fail(kind error, detail string) bool {
+	return s.emit(Item{}, fmt.Errorf("%w: %s", kind, detail))
+}
+
+// readFailure yields an error met while reading: ErrUnreadable when the input itself failed,
+// ErrMalformed when it was readable but not valid gzip, or ended in the middle of a value.
+func (s *stream) readFailure(err error) {
+	if s.src.err != nil {
+		s.emit(Item{}, fmt.Errorf("%w: %w", ErrUnreadable, s.src.err))
+		return
+	}
+	s.fail(ErrMalformed, describeJSONError(err))
+}
+
+// describeJSONError says what went wrong without quoting the input (beyond the one character a
+// syntax error names).
+func describeJSONError(err error) string {
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &se):
+		return fmt.Sprintf("%s (at byte %d)", se.Error(), se.Offset)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "unexpected end of input (truncated?)"
+	}
+	return err.Error() // gzip and flate errors name no content
+}
+
+// wire is Record as it is decoded: eventTime is kept raw so that a bad one does not lose the
+// record, and the keys of the envelopes this package knows are picked up on the way.
+type wire struct {
+	*recordAlias
+	EventTime  json.RawMessage `json:"eventTime"`
+	Records    json.RawMessage `json:"Records"`
+	DetailType *string         `json:"detail-type"`
+	Detail     json.RawMessage `json:"detail"`
+	SNSType    string          `json:"Type"`
+}
+
+// recordAlias is Record without its methods, so that wire's fields shadow Record's.
+type recordAlias Record
+
+const eventBridgeSuffix = "via CloudTrail"
+
+// classify decodes one complete JSON value. It returns the record (nil if the value is not one),
+// the JSON the record came from (the detail of an EventBridge event), the raw "Records" array when
+// the value is a log file and logFile allows one, and an error wrapping ErrNotRecord, ErrIncomplete
+// or ErrMalformed. event allows an EventBridge event.
+func classify(raw json.RawMessage, logFile, event bool) (rec *Record, body, records json.RawMessage, err error) {
+	i := skipSpace(raw, 0)
+	if i == len(raw) || raw[i] != '{' {
+		return nil, raw, nil, fmt.Errorf("%w: %s, not an object", ErrNotRecord, jsonKind(raw))
+	}
+	rec = new(Record)
+	w := wire{recordAlias: (*recordAlias)(rec)}
+	var typeErr *json.UnmarshalTypeError
+	if err := json.Unmarshal(raw, &w); err != nil && !errors.As(err, &typeErr) {
+		return nil, raw, nil, fmt.Errorf("%w: %s", ErrMalformed, describeJSONError(err))
+	}
+	switch {
+	case w.DetailType != nil || w.Detail != nil:
+		dt := ""
+		if w.DetailType != nil {
+			dt = *w.DetailType
+		}
+		switch {
+		case !event:
+			return nil, raw, nil, fmt.Errorf("%w: an EventBridge event inside an EventBridge event", ErrNotRecord)
+		case !strings.HasSuffix(dt, eventBridgeSuffix):
+			return nil, raw, nil, fmt.Errorf("%w: an EventBridge event whose detail-type does not end in %q", ErrNotRecord, eventBridgeSuffix)
+		case jsonKind(w.Detail) != "an object":
+			return nil, raw, nil, fmt.Errorf("%w: an EventBridge event whose detail is %s", ErrNotRecord, jsonKind(w.Detail))
+		}
+		return classify(w.Detail, false, false)
+	case w.Records != nil:
+		if !logFile {
+			return nil, raw, nil, fmt.Errorf("%w: a log file inside an envelope", ErrNotRecord)
+		}
+		return nil, raw, w.Records, nil
+	case w.SNSType == "Notification":
+		return nil, raw, nil, fmt.Errorf("%w: an SNS notification", ErrNotRecord)
+	}
+	hasTime := len(w.EventTime) > 0 && string(w.EventTime) != "null"
+	if rec.EventVersion == "" && rec.EventSource == "" && rec.EventName == "" && rec.EventID == "" && !hasTime {
+		return nil, raw, nil, fmt.Errorf("%w: an object without eventVersion, eventSource, eventName, eventID or eventTime", ErrNotRecord)
+	}
+	if strings.HasPrefix(rec.EventSource, "aws:") {
+		return nil, raw, nil, fmt.Errorf("%w: an AWS event notification (eventSource aws:…)", ErrNotRecord)
+	}
+
+	var defects []string
+	if typeErr != nil {
+		defects = append(defects, fmt.Sprintf("%s is %s", fieldName(typeErr), typeErr.Value))
+	}
+	if hasTime {
+		var s string
+		if err := json.Unmarshal(w.EventTime, &s); err != nil {
+			defects = append(defects, "eventTime is "+jsonKind(w.EventTime)+", not a string")
+		} else if s != "" {
+			if t, err := ParseTime(s); err != nil {
+				defects = append(defects, "eventTime is neither RFC 3339 nor \"2006-01-02 15:04:05.000000000\"")
+			} else {
+				rec.EventTime = Time{t}
+			}
+		}
+	}
+	if rec.EventType != "AwsCloudTrailInsight" { // Insights events have neither
+		if rec.UserIdentity == nil {
+			defects = append(defects, "no userIdentity")
+		}
+		if rec.RequestParameters == nil {
+			defects = append(defects, "no requestParameters")
+		}
+	}
+	if len(defects) > 0 {
+		return rec, raw, nil, fmt.Errorf("%w: %s", ErrIncomplete, strings.Join(defects, "; "))
+	}
+	return rec, raw, nil, nil
+}
+
+// fieldName is the JSON path of the field a type error is about, without the Go type names.
+func fieldName(e *json.UnmarshalTypeError) string {
+	f := strings.TrimPrefix(e.Field, "recordAlias.")
+	if f == "" {
+		return "a field"
+	}
+	return f
+}
+
+// jsonKind names the kind of a JSON value by its first byte.
+func jsonKind(b []byte) string {
+	i := skipSpace(b, 0)
+	if i == len(b) {
+		return "empty"
+	}
+	switch b[i] {
+	case '{':
+		return "an object"
+	case '[':
+		return "an array"
+	case '"':
+		return "a string"
+	case 't', 'f':
+		return "a boolean"
+	case 'n':
+		return "null"
+	default:
+		return "a number"
+	}
+}
+
+// tokenKind names the kind of a scalar json.Token.
+func tokenKind(tok json.Token) string {
+	switch tok.(type) {
+	case nil:
+		return "null"
+	case string:
+		return "a string"
+	case bool:
+		return "a boolean"
+	default:
+		return "a number"
+	}
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipValue is decoded into to check or skip a JSON value without keeping it.
+type skipValue struct{}
+
+func (*skipValue) UnmarshalJSON([]byte) error { return nil }
+
+type nextKind int
+
+const (
+	nextOther   nextKind = iota // anything else: decoded whole
+	nextArray                   // a top-level array: decoded element by element
+	nextRecords                 // an object whose first key is "Records": decoded record by record
+)
+
+// nextValue looks at the start of the next value without consuming it.
+func nextValue(dec *json.Decoder, pk peeker) nextKind {
+	head, _ := io.ReadAll(io.LimitReader(dec.Buffered(), lookAhead))
+	if k, ok := headKind(head); ok {
+		return k
+	}
+	n := len(head)
+	for want := 1; ; {
+		b, err := pk.peekAtLeast(want)
+		if len(b) > lookAhead-n {
+			b = b[:lookAhead-n]
+		}
+		head = append(head[:n], b...)
+		if k, ok := headKind(head); ok {
+			return k
+		}
+		if err != nil || len(head) >= lookAhead {
+			return nextOther
+		}
+		want = len(b) + 1
+	}
+}
+
+// headKind classifies the start of a value; ok is false when more bytes are needed.
+func headKind(b []byte) (k nextKind, ok bool) {
+	i := skipSpace(b, 0)
+	if i == len(b) {
+		return nextOther, false
+	}
+	switch b[i] {
+	case '[':
+		return nextArray, true
+	case '{':
+	default:
+		return nextOther, true
+	}
+	i = skipSpace(b, i+1)
+	if i == len(b) {
+		return nextOther, false
+	}
+	const key = `"Records"`
+	rest := b[i:]
+	if len(rest) < len(key) {
+		return nextOther, !strings.HasPrefix(key, string(rest))
+	}
+	if string(rest[:len(key)]) == key {
+		return nextRecords, true
+	}
+	return nextOther, true
+}
+
+// peeker shows bytes of a reader without consuming them.
+type peeker interface {
+	// peekAtLeast returns at least n bytes unless it also returns an error; it may return more.
+	peekAtLeast(n int) ([]byte, error)
+}
+
+type bufPeeker struct{ br *bufio.Reader }
+
+func (p bufPeeker) peekAtLeast(n int) ([]byte, error) { return peekAtLeast(p.br, n) }
+
+// peekAtLeast returns everything buffered if that is at least n bytes, else reads until it is.
+func peekAtLeast(br *bufio.Reader, n int) ([]byte, error) {
+	if k := br.Buffered(); k >= n {
+		return br.Peek(k)
+	}
+	return br.Peek(n)
+}
+
+// trackReader remembers the first error (other than io.EOF) its reader returned and returns it
+// again on every later call.
+type trackReader struct {
+	r   io.Reader
+	err error
+}
+
+func (t *trackReader) Read(p []byte) (int, error) {
+	if t.err != nil {
+		return 0, t.err
+	}
+	n, err := t.r.Read(p)
+	if err != nil && err != io.EOF {
+		t.err = err
+	}
+	return n, err
+}
+
+// lineReader reads one line (with its newline) from br, then returns io.EOF.
+type lineReader struct {
+	br   *bufio.Reader
+	done bool  // the line is over
+	eof  bool  // and so is the input
+	err  error // the read error that ended the line, if any
+}
+
+func (l *lineReader) Read(p []byte) (int, error) {
+	if l.done {
+		if l.err != nil {
+			return 0, l.err
+		}
+		return 0, io.EOF
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	b := l.buffered()
+	if len(b) == 0 {
+		if l.err != nil {
+			return 0, l.err
+		}
+		return 0, io.EOF
+	}
+	if len(b) > len(p) {
+		b = b[:len(p)]
+	}
+	if i := bytes.IndexByte(b, '\n'); i >= 0 {
+		b = b[:i+1]
+		l.done = true
+	}
+	n := copy(p, b)
+	l.br.Discard(n)
+	return n, nil
+}
+
+// buffered returns the buffered bytes, reading once if there are none. When it returns nothing
+// the line is over, and l.eof or l.err says why.
+func (l *lineReader) buffered() []byte {
+	if l.br.Buffered() == 0 {
+		if _, err := l.br.Peek(1); err != nil {
+			l.done = true
+			if err == io.EOF {
+				l.eof = true
+			} else {
+				l.err = err
+			}
+			return nil
+		}
+	}
+	b, _ := l.br.Peek(l.br.Buffered())
+	return b
+}
+
+func (l *lineReader) peekAtLeast(n int) ([]byte, error) {
+	if l.done {
+		return nil, io.EOF
+	}
+	b, err := peekAtLeast(l.br, n)
+	if before, _, ok := bytes.Cut(b, []byte{'\n'}); ok {
+		return before, io.EOF
+	}
+	return b, err
+}
+
+// drain skips the rest of the line. It reports false if a read error ended it.
+func (l *lineReader) drain() bool {
+	for !l.done {
+		b := l.buffered()
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			l.br.Discard(i + 1)
+			l.done = true
+		} else {
+			l.br.Discard(len(b))
+		}
+	}
+	return l.err == nil
+}

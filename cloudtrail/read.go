@@ -1,0 +1,224 @@
+package cloudtrail
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"iter"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Option configures Read.
+type Option func(*readConfig)
+
+type readConfig struct {
+	stdin io.Reader
+}
+
+// WithStdin makes the path "-" read r instead of os.Stdin.
+func WithStdin(r io.Reader) Option {
+	return func(c *readConfig) { c.stdin = r }
+}
+
+// Read yields the records of every path in turn, as Decode does for each file. A path is a file
+// (read whatever its name; gzip is recognised by its content), a directory (read as Files
+// expands it), or "-" for standard input.
+//
+// Read never stops early on its own: a path that cannot be read yields one item with an error
+// wrapping ErrUnreadable and Read goes on with the next. When ctx is done, Read yields one item
+// whose error wraps ctx's error and stops.
+func Read(ctx context.Context, paths []string, opts ...Option) iter.Seq[Item] {
+	cfg := readConfig{stdin: os.Stdin}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	return func(yield func(Item) bool) {
+		done := false
+		cancelled := func(source string) bool {
+			if ctx.Err() == nil {
+				return false
+			}
+			done = true
+			yield(Item{Source: source, Err: fmt.Errorf("cloudtrail: %s: %w", source, context.Cause(ctx))})
+			return true
+		}
+		y := func(it Item) bool {
+			if cancelled(it.Source) {
+				return false
+			}
+			if !yield(it) {
+				done = true
+			}
+			return !done
+		}
+		for _, p := range paths {
+			if cancelled(p) {
+				return
+			}
+			files, errs := expand(p)
+			for _, err := range errs {
+				if !y(Item{Source: errorPath(err, p), Err: err}) {
+					return
+				}
+			}
+			for _, f := range files {
+				if cancelled(f) {
+					return
+				}
+				readFile(f, cfg.stdin, y)
+				if done {
+					return
+				}
+			}
+		}
+	}
+}
+
+func readFile(path string, stdin io.Reader, yield func(Item) bool) {
+	if path == "-" {
+		decodeStream(stdin, "-", yield)
+		return
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		yield(Item{Source: path, Err: unreadable(err)})
+		return
+	}
+	defer f.Close()
+	decodeStream(f, path, yield)
+}
+
+// Files expands paths into the list of inputs Read reads, in order. Each path keeps its place: a
+// file or "-" stands for itself; a directory stands for the log files in its tree, sorted by the
+// time in their CloudTrail names (…_20171211T1505Z_…), then by path; files without such a time
+// come first, sorted by path. Pass the common parent (e.g. AWSLogs/) to get one time order across
+// accounts and regions.
+//
+// In a tree, Files keeps regular files named *.json, *.jsonl or *.ndjson, optionally followed by
+// .gz, and skips hidden files and directories (.*), CloudTrail-Digest directories and digest files,
+// and symbolic links to directories. It returns what it found and, joined, an error wrapping
+// ErrUnreadable for each path it could not read.
+func Files(paths []string) ([]string, error) {
+	var files []string
+	var errs []error
+	for _, p := range paths {
+		fs, es := expand(p)
+		files = append(files, fs...)
+		errs = append(errs, es...)
+	}
+	return files, errors.Join(errs...)
+}
+
+type logFile struct {
+	path string
+	time time.Time // from the name; zero if none
+}
+
+var nameTime = regexp.MustCompile(`_(\d{8}T\d{4})Z_`)
+
+// expand lists one path as Files does.
+func expand(p string) ([]string, []error) {
+	if p == "-" {
+		return []string{p}, nil
+	}
+	fi, err := os.Stat(p)
+	if err != nil {
+		return nil, []error{unreadable(err)}
+	}
+	if !fi.IsDir() {
+		return []string{p}, nil
+	}
+	root := p
+	if li, err := os.Lstat(p); err == nil && li.Mode()&fs.ModeSymlink != 0 {
+		root = p + string(filepath.Separator) // WalkDir does not follow a symbolic link at the root
+	}
+	var found []logFile
+	var errs []error
+	walk := func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			errs = append(errs, unreadable(err))
+			return nil // WalkDir goes on with what it could read
+		}
+		if path == root {
+			return nil
+		}
+		name := d.Name()
+		if d.IsDir() {
+			if strings.HasPrefix(name, ".") || name == "CloudTrail-Digest" {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if strings.HasPrefix(name, ".") || !isLogName(name) {
+			return nil
+		}
+		if d.Type()&fs.ModeSymlink != 0 {
+			st, err := os.Stat(path)
+			if err != nil {
+				errs = append(errs, unreadable(err))
+				return nil
+			}
+			if !st.Mode().IsRegular() {
+				return nil
+			}
+		} else if !d.Type().IsRegular() {
+			return nil
+		}
+		found = append(found, logFile{path: path, time: timeInName(name)})
+		return nil
+	}
+	if err := filepath.WalkDir(root, walk); err != nil {
+		errs = append(errs, unreadable(err))
+	}
+	slices.SortFunc(found, func(a, b logFile) int {
+		return cmp.Or(a.time.Compare(b.time), strings.Compare(a.path, b.path))
+	})
+	files := make([]string, len(found))
+	for i, f := range found {
+		files[i] = f.path
+	}
+	return files, errs
+}
+
+// isLogName reports whether a file in a tree is one Read should read.
+func isLogName(name string) bool {
+	n := strings.ToLower(name)
+	if strings.Contains(n, "_cloudtrail-digest_") {
+		return false
+	}
+	n = strings.TrimSuffix(n, ".gz")
+	return strings.HasSuffix(n, ".json") || strings.HasSuffix(n, ".jsonl") || strings.HasSuffix(n, ".ndjson")
+}
+
+// timeInName returns the delivery time in a CloudTrail log file name, or the zero time.
+func timeInName(name string) time.Time {
+	m := nameTime.FindStringSubmatch(name)
+	if m == nil {
+		return time.Time{}
+	}
+	t, err := time.Parse("20060102T1504", m[1])
+	if err != nil {
+		return time.Time{}
+	}
+	return t
+}
+
+func unreadable(err error) error {
+	return fmt.Errorf("cloudtrail: %w: %w", ErrUnreadable, err)
+}
+
+// errorPath is the path an error is about, or def.
+func errorPath(err error, def string) string {
+	if pe, ok := errors.AsType[*fs.PathError](err); ok {
+		return pe.Path
+	}
+	return def
+}
