@@ -1,5 +1,6 @@
 // Command secretwatch replays CloudTrail logs through the same detector the Lambda runs, learns
-// an allow-list from history and checks allow-list files. See README.md.
+// an allow-list from history and checks allow-list files, on a laptop with an embedded store.
+// cmd/secretwatch-aws is the same program with AWS targets. See README.md.
 package main
 
 import (
@@ -9,15 +10,17 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/secretwatch/secretwatch/internal/cli"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	err := cli.Run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "secretwatch:", err)
-		if errors.Is(err, errUsage) {
+		if errors.Is(err, cli.ErrUsage) {
 			os.Exit(2)
 		}
 		os.Exit(1)

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bufio"
@@ -19,7 +19,7 @@ const stratus = "../../testdata/detector/stratus-red-team/aws.credential-access.
 func runCLI(t *testing.T, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
 	var o, e bytes.Buffer
-	err = run(t.Context(), args, strings.NewReader(""), &o, &e)
+	err = Run(t.Context(), args, strings.NewReader(""), &o, &e)
 	return o.String(), e.String(), err
 }
 

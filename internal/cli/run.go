@@ -1,4 +1,8 @@
-package main
+// Package cli is the secretwatch command line: replay, learn and check-config. The light
+// binary (cmd/secretwatch) runs it with local targets only; cmd/secretwatch-aws adds the AWS
+// targets (DynamoDB, SNS, CloudWatch) through a Remote, so the everyday binary builds in seconds
+// without the AWS SDK.
+package cli
 
 import (
 	"context"
@@ -24,13 +28,25 @@ PATH is a CloudTrail log file ({"Records":[...]}, gzip or plain), a directory tr
 Run "secretwatch COMMAND -h" for a command's flags.
 `
 
-// run is the whole program; main only wires the process to it.
-func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+// ErrUsage marks command-line mistakes (exit status 2).
+var ErrUsage = errUsage
+
+// Option configures Run.
+type Option func(*env)
+
+// WithRemote adds remote targets (flags and adapters) to replay.
+func WithRemote(r Remote) Option { return func(e *env) { e.remote = r } }
+
+// Run is the whole program; main only wires the process to it.
+func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, opts ...Option) error {
+	env := &env{stdin: stdin, stdout: stdout, stderr: stderr}
+	for _, o := range opts {
+		o(env)
+	}
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("%w: no command", errUsage)
 	}
-	env := &env{stdin: stdin, stdout: stdout, stderr: stderr}
 	switch cmd, rest := args[0], args[1:]; cmd {
 	case "replay":
 		return env.replay(ctx, rest)
@@ -51,6 +67,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
+	remote         Remote
 }
 
 func joinPaths(paths []string) string {

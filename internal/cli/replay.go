@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -62,6 +62,9 @@ func (e *env) replay(ctx context.Context, args []string) error {
 		fmt.Fprintln(e.stderr, "Usage: secretwatch replay [flags] PATH...\n\nRuns the detector over CloudTrail logs; alerts on stdout, a summary on stderr.\n\nFlags:")
 		fs.PrintDefaults()
 	}
+	if e.remote != nil {
+		e.remote.Flags(fs)
+	}
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
@@ -81,11 +84,28 @@ func (e *env) replay(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("replay: %w", err)
 	}
-	st, closeStore, err := openStore(f.store, f.retention)
-	if err != nil {
-		return err
+	var remote Targets
+	if e.remote != nil {
+		if remote, err = e.remote.Open(ctx, f.retention, f.window); err != nil {
+			return err
+		}
+		if remote.Close != nil {
+			defer remote.Close()
+		}
 	}
-	defer closeStore()
+	st := remote.Store
+	if st == nil {
+		local, closeStore, err := openStore(f.store, f.retention)
+		if err != nil {
+			return err
+		}
+		defer closeStore()
+		st = local
+	}
+	var notify detector.Notifier = alerts.NewTerminal(e.stdout, format)
+	if remote.Notifier != nil {
+		notify = notifiers{notify, remote.Notifier}
+	}
 	logger := slog.New(slog.DiscardHandler)
 	if f.verbose {
 		logger = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -151,10 +171,15 @@ func (e *env) replay(ctx context.Context, args []string) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("replay: interrupted after %d records: %w", stats.Records, err)
 	}
-	delivered, err := detector.Deliver(ctx, agg.Alerts(), st, alerts.NewTerminal(e.stdout, format))
+	delivered, err := detector.Deliver(ctx, agg.Alerts(), st, notify)
 	stats.Alerts = delivered
 	if err != nil {
 		return fmt.Errorf("replay: %w", err)
+	}
+	if remote.Metrics != nil {
+		if err := remote.Metrics.RecordMetrics(ctx, stats, 0, time.Since(started)); err != nil {
+			return fmt.Errorf("replay: metrics: %w", err)
+		}
 	}
 	writeSummary(e.stderr, stats, len(files), time.Since(started), agg.Len(), problems)
 	return nil
@@ -183,13 +208,7 @@ func loadAllowList(path string) (*detector.AllowList, error) {
 	return al, nil
 }
 
-// store is what the CLI needs of a baseline store.
-type store interface {
-	detector.Store
-	detector.Suppressor
-}
-
-func openStore(path string, retention time.Duration) (store, func(), error) {
+func openStore(path string, retention time.Duration) (Store, func(), error) {
 	if path == ":memory:" {
 		return baseline.NewMemoryStore(retention), func() {}, nil
 	}
