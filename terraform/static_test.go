@@ -688,7 +688,7 @@ func TestResourceShapes(t *testing.T) {
 	}
 	expect(m.Resources["aws_cloudwatch_log_group.lambda"], "log group", map[string]string{"retention_in_days": "var.log_retention_days"})
 	if def, _ := m.Variables["log_retention_days"].Body.Attributes["default"].Expr.Value(nil); !def.Equals(cty.NumberIntVal(14)).True() {
-		t.Errorf("log_retention_days default = %v, want 14", def)
+		t.Errorf("log_retention_days default = %s, want 14", def.AsBigFloat().String())
 	}
 
 	esm := m.Resources["aws_lambda_event_source_mapping.batch"]
@@ -750,4 +750,46 @@ func TestResourceShapes(t *testing.T) {
 		}
 	}
 	expect(m.Resources["aws_cloudwatch_metric_alarm.async_events_dropped"], "AsyncEventsDropped alarm", map[string]string{"metric_name": "AsyncEventsDropped", "namespace": "AWS/Lambda"})
+}
+
+// TestReadmesListInputsAndOutputs: each module's README has a table row for every variable and
+// output, and the monitor's README keeps its walkthrough.
+func TestReadmesListInputsAndOutputs(t *testing.T) {
+	for _, rel := range publicModules {
+		m := loadModule(t, rel)
+		b, err := os.ReadFile(filepath.Join(m.Dir, "README.md"))
+		if err != nil {
+			t.Errorf("%s: %v", rel, err)
+			continue
+		}
+		readme := string(b)
+		for _, kind := range []struct {
+			heading string
+			names   []string
+		}{{"## Inputs", sortedKeys(m.Variables)}, {"## Outputs", sortedKeys(m.Outputs)}} {
+			i := strings.Index(readme, kind.heading)
+			if i < 0 {
+				t.Errorf("%s/README.md: no %q section", rel, kind.heading)
+				continue
+			}
+			section := readme[i:]
+			if j := strings.Index(section[len(kind.heading):], "\n## "); j >= 0 {
+				section = section[:len(kind.heading)+j]
+			}
+			for _, n := range kind.names {
+				if !strings.Contains(section, "| `"+n+"` |") {
+					t.Errorf("%s/README.md: %s does not list %s", rel, kind.heading, n)
+				}
+			}
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(tfRoot(t), mainModule, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []string{"make lambda-zip", "dist/secretwatch-lambda-arm64.zip", "terraform init", "terraform apply", "Confirm subscription", "get-secret-value", "aws events"} {
+		if !bytes.Contains(b, []byte(step)) {
+			t.Errorf("modules/secretwatch/README.md: the walkthrough lost %q", step)
+		}
+	}
 }

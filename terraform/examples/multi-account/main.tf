@@ -82,14 +82,19 @@ module "secretwatch" {
   alarm_subscriptions            = [{ protocol = "email", endpoint = var.alert_email }]
 }
 
-# The security account's other regions forward to its own central bus as well.
+# The security account's other regions forward to its own central bus as well (its home region is
+# already covered by the monitor's rule on the default bus).
+locals {
+  security_other_regions = [for r in var.member_regions : r if r != var.home_region]
+}
+
 module "security_account_forwarder" {
   source    = "../../modules/secretwatch-forwarder"
   providers = { aws = aws.security }
+  count     = length(local.security_other_regions) > 0 ? 1 : 0
 
-  name                  = "secretwatch-forward"
   central_event_bus_arn = module.secretwatch.central_event_bus_arn
-  regions               = [for r in var.member_regions : r if r != var.home_region]
+  regions               = local.security_other_regions
 }
 
 # A member account: one rule per region, one role, one dead-letter queue per region.
