@@ -109,13 +109,14 @@ func (s *BoltStore) Record(ctx context.Context, reads []detector.Read) (detector
 			return se, nil
 		}
 		for i, r := range reads {
-			pair, err := get(detector.SeriesKey{Secret: r.Secret, Principal: r.Principal})
-			if err != nil {
-				return err
-			}
-			whole, err := get(detector.SeriesKey{Secret: r.Secret})
-			if err != nil {
-				return err
+			keys := seriesKeys(r)
+			series := make([]*detector.Series, len(keys))
+			for j, k := range keys {
+				se, err := get(k)
+				if err != nil {
+					return err
+				}
+				series[j] = se
 			}
 			db, err := eb.CreateBucketIfNotExists(dayKey(dayOf(r.Time)))
 			if err != nil {
@@ -125,12 +126,13 @@ func (s *BoltStore) Record(ctx context.Context, reads []detector.Read) (detector
 			if db.Get(id) != nil {
 				continue
 			}
-			if err := db.Put(id, nil); err != nil {
+			if err := db.Put(id, []byte{1}); err != nil {
 				return err
 			}
 			out.Fresh[i] = true
-			s.st.apply(pair, r)
-			s.st.apply(whole, r)
+			for _, se := range series {
+				s.st.apply(se, r)
+			}
 		}
 		// Drop de-duplication days past the horizon.
 		minDay := s.st.dedupMinDay()

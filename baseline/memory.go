@@ -49,7 +49,7 @@ func (m *MemoryStore) Record(ctx context.Context, reads []detector.Read) (detect
 		}
 	}
 	for i, r := range reads {
-		keys := [2]detector.SeriesKey{{Secret: r.Secret}, {Secret: r.Secret, Principal: r.Principal}}
+		keys := seriesKeys(r)
 		for _, k := range keys {
 			if m.series[k] == nil {
 				m.series[k] = &detector.Series{}

@@ -30,7 +30,17 @@ type state struct {
 
 // horizon is the oldest hour a series keeps.
 func (s *state) horizon() int64 {
-	return s.maxHour - int64(s.retention/time.Hour) - 24
+	return s.maxHour - int64(s.retention/time.Hour)
+}
+
+// seriesKeys are the series a read touches: the whole secret and, when the principal is known,
+// the pair.
+func seriesKeys(r detector.Read) []detector.SeriesKey {
+	whole := detector.SeriesKey{Secret: r.Secret}
+	if r.Principal == "" {
+		return []detector.SeriesKey{whole}
+	}
+	return []detector.SeriesKey{whole, {Secret: r.Secret, Principal: r.Principal}}
 }
 
 // dedupMinDay is the oldest day whose event IDs are remembered.
