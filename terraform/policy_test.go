@@ -38,9 +38,10 @@ var (
 
 // docScenario is one set of inputs of the main documents module, as the main module passes them.
 type docScenario struct {
-	name   string
-	inputs map[string]cty.Value
-	batch  bool
+	name          string
+	inputs        map[string]cty.Value
+	batch         bool
+	awsOwnedTable bool
 }
 
 func mainDocScenarios() []docScenario {
@@ -78,8 +79,13 @@ func mainDocScenarios() []docScenario {
 	full["source_organization_id"] = str("o-abcdefghij")
 	full["rule_arns"] = strList(ruleARN, centralRule)
 
+	owned := base()
+	owned["on_failure_queue_arn"] = str(onFailARN)
+	owned["table_encrypted_with_key"] = cty.False
+
 	return []docScenario{
 		{name: "direct-minimal", inputs: direct},
+		{name: "direct-aws-owned-table-key", inputs: owned, awsOwnedTable: true},
 		{name: "batch-everything", inputs: full, batch: true},
 	}
 }
@@ -466,6 +472,16 @@ func TestPolicyDocuments(t *testing.T) {
 				"kms:GenerateDataKey":     {keyARN},
 			}
 			via := []any{"dynamodb." + region + ".amazonaws.com", "sns." + region + ".amazonaws.com", "sqs." + region + ".amazonaws.com"}
+			if sc.awsOwnedTable {
+				via = via[1:] // nobody needs the key through DynamoDB
+			}
+			hasTableGrant := false
+			for _, st := range docs["kms_key_policy"].Statements {
+				hasTableGrant = hasTableGrant || st.Sid == "DynamoDBGrantsForTheTable"
+			}
+			if hasTableGrant == sc.awsOwnedTable {
+				t.Errorf("key policy statement DynamoDBGrantsForTheTable present = %v with table key = %v", hasTableGrant, !sc.awsOwnedTable)
+			}
 			if sc.batch {
 				for _, a := range []string{"sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"} {
 					want[a] = []string{batchARN}

@@ -717,8 +717,12 @@ func TestResourceShapes(t *testing.T) {
 	if p := nestedBlocks(tbl, "point_in_time_recovery"); len(p) != 1 {
 		t.Error("table without point_in_time_recovery")
 	}
-	if sse := nestedBlocks(tbl, "server_side_encryption"); len(sse) != 1 || literalAttr(t, sse[0], "kms_key_arn") != "aws_kms_key.this.arn" {
-		t.Error("table must be encrypted with the module's key")
+	if sse := nestedBlocks(tbl, "server_side_encryption"); len(sse) != 1 || literalAttr(t, sse[0], "enabled") != "var.table_customer_key" ||
+		!strings.Contains(string(m.Src["dynamodb.tf"]), "kms_key_arn = var.table_customer_key ? aws_kms_key.this.arn : null") {
+		t.Error("table must be encrypted with the module's key unless table_customer_key is false")
+	}
+	if def, _ := m.Variables["table_customer_key"].Body.Attributes["default"].Expr.Value(nil); !def.True() {
+		t.Error("table_customer_key must default to true")
 	}
 
 	for _, name := range []string{"alerts", "alarms"} {

@@ -12,8 +12,9 @@ module "documents" {
   backfill_role_arn       = length(aws_iam_role.backfill) > 0 ? aws_iam_role.backfill[0].arn : null
   backfill_principal_arns = var.backfill_principal_arns
 
-  table_arn         = aws_dynamodb_table.baselines.arn
-  table_index_names = ["gsi1"]
+  table_arn                = aws_dynamodb_table.baselines.arn
+  table_index_names        = ["gsi1"]
+  table_encrypted_with_key = var.table_customer_key
 
   kms_key_arn                = aws_kms_key.this.arn
   kms_key_administrator_arns = var.kms_key_administrator_arns

@@ -43,9 +43,10 @@ resource "aws_dynamodb_table" "baselines" {
     enabled = var.table_point_in_time_recovery
   }
 
+  # enabled = false is DynamoDB's AWS owned key: the table is encrypted at rest either way.
   server_side_encryption {
-    enabled     = true
-    kms_key_arn = aws_kms_key.this.arn
+    enabled     = var.table_customer_key
+    kms_key_arn = var.table_customer_key ? aws_kms_key.this.arn : null
   }
 
   tags = local.tags

@@ -27,7 +27,7 @@ resource "aws_sns_topic_policy" "alarms" {
 # Severity routing: the Lambda publishes alerts with the String message attributes `rule` and
 # `severity`; a subscription with severities only receives those.
 resource "aws_sns_topic_subscription" "alerts" {
-  for_each = { for i, s in var.alert_subscriptions : "${s.protocol}:${s.endpoint}" => s }
+  for_each = { for s in var.alert_subscriptions : "${s.protocol}:${s.endpoint}" => s }
 
   topic_arn           = aws_sns_topic.alerts.arn
   protocol            = each.value.protocol

@@ -337,6 +337,12 @@ variable "table_deletion_protection" {
   default     = true
 }
 
+variable "table_customer_key" {
+  description = "Encrypt the baseline table with the module's KMS key (customer managed). False: DynamoDB's AWS owned key (no KMS cost or permissions for DynamoDB)."
+  type        = bool
+  default     = true
+}
+
 variable "table_point_in_time_recovery" {
   description = "Point-in-time recovery of the baseline table."
   type        = bool

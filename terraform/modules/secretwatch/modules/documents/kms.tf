@@ -7,15 +7,15 @@ locals {
   # The Lambda uses the key through DynamoDB (baselines), SNS (alerts) and, when it has a queue to read
   # or write, SQS.
   lambda_kms_services = compact([
-    local.via_dynamodb,
+    var.table_encrypted_with_key ? local.via_dynamodb : "",
     local.via_sns,
     var.on_failure_queue_arn != null || var.batch_queue_arn != null ? local.via_sqs : "",
   ])
 
-  backfill_kms_services = [local.via_dynamodb, local.via_sns]
+  backfill_kms_services = compact([var.table_encrypted_with_key ? local.via_dynamodb : "", local.via_sns])
 
   key_user_kms_services = compact([
-    local.via_dynamodb,
+    var.table_encrypted_with_key ? local.via_dynamodb : "",
     local.via_sqs,
     var.trail_arn != null ? local.via_s3 : "",
   ])
@@ -51,20 +51,6 @@ locals {
           "kms:UpdateKeyDescription",
         ]
         Resource = "*"
-      },
-      {
-        # Creating the table with this key makes DynamoDB create a grant for itself.
-        Sid       = "DynamoDBGrantsForTheTable"
-        Effect    = "Allow"
-        Principal = { AWS = local.account_root }
-        Action    = ["kms:CreateGrant", "kms:DescribeKey"]
-        Resource  = "*"
-        Condition = {
-          StringEquals = {
-            "kms:ViaService"    = local.via_dynamodb
-            "kms:CallerAccount" = var.account_id
-          }
-        }
       },
       {
         Sid       = "LambdaUsesKeyThroughItsServices"
@@ -116,6 +102,22 @@ locals {
         Principal = { Service = "cloudwatch.amazonaws.com" }
         Action    = ["kms:Decrypt", "kms:GenerateDataKey"]
         Resource  = "*"
+      },
+    ],
+    !var.table_encrypted_with_key ? [] : [
+      {
+        # Creating the table with this key makes DynamoDB create a grant for itself.
+        Sid       = "DynamoDBGrantsForTheTable"
+        Effect    = "Allow"
+        Principal = { AWS = local.account_root }
+        Action    = ["kms:CreateGrant", "kms:DescribeKey"]
+        Resource  = "*"
+        Condition = {
+          StringEquals = {
+            "kms:ViaService"    = local.via_dynamodb
+            "kms:CallerAccount" = var.account_id
+          }
+        }
       },
     ],
     var.backfill_role_arn == null ? [] : [

@@ -91,6 +91,12 @@ variable "table_index_names" {
   }
 }
 
+variable "table_encrypted_with_key" {
+  description = "Whether the table is encrypted with kms_key_arn (false: DynamoDB's AWS owned key, so nobody needs the key through DynamoDB)."
+  type        = bool
+  default     = true
+}
+
 variable "kms_key_arn" {
   description = "ARN of the module's KMS key (SNS, SQS, DynamoDB, CloudWatch Logs, CloudTrail)."
   type        = string
