@@ -26,6 +26,17 @@ func terraformBinary(t *testing.T) string {
 	if err != nil {
 		t.Skip("no terraform binary on PATH: skipping the checks that run terraform (the Go-side checks of the same files ran)")
 	}
+	out, err := runTerraform(t, bin, t.TempDir(), "version", "-json")
+	var v struct {
+		Version string `json:"terraform_version"`
+	}
+	if err != nil || json.Unmarshal([]byte(out), &v) != nil {
+		t.Skipf("%s version failed (%v): skipping the checks that run terraform", bin, err)
+	}
+	var major, minor int
+	if _, err := fmt.Sscanf(v.Version, "%d.%d", &major, &minor); err != nil || major != 1 || minor < 9 {
+		t.Skipf("terraform %s found; the modules need >= 1.9, < 2.0: skipping the checks that run terraform", v.Version)
+	}
 	return bin
 }
 

@@ -192,31 +192,56 @@ func terraformEnv(t *testing.T) map[string]bool {
 	return out
 }
 
+// expectedEnv is what Terraform must set: the Lambda's own literals once cmd/secretwatch-lambda has Go
+// files (strict), and until then the contract's table plus any literal.
+func expectedEnv(literals map[string]bool, hasGo bool, contract map[string]bool) (map[string]bool, string) {
+	want := map[string]bool{}
+	if hasGo {
+		for k := range literals {
+			want[k] = true
+		}
+		return want, "the SECRETWATCH_* literals of cmd/secretwatch-lambda"
+	}
+	for k := range contract {
+		want[k] = true
+	}
+	for k := range literals {
+		want[k] = true
+	}
+	return want, "docs/contracts.md (cmd/secretwatch-lambda has no Go files yet)"
+}
+
+func TestExpectedEnvModes(t *testing.T) {
+	set := func(ks ...string) map[string]bool {
+		m := map[string]bool{}
+		for _, k := range ks {
+			m[k] = true
+		}
+		return m
+	}
+	contract := set("SECRETWATCH_TABLE", "SECRETWATCH_TOPIC_ARN")
+	if got, _ := expectedEnv(set(), false, contract); !reflect.DeepEqual(got, contract) {
+		t.Errorf("no Lambda code yet: want the contract, got %v", got)
+	}
+	if got, _ := expectedEnv(set("SECRETWATCH_X"), false, contract); !reflect.DeepEqual(got, set("SECRETWATCH_TABLE", "SECRETWATCH_TOPIC_ARN", "SECRETWATCH_X")) {
+		t.Errorf("no Go files but literals: want contract + literals, got %v", got)
+	}
+	if got, _ := expectedEnv(set("SECRETWATCH_TABLE"), true, contract); !reflect.DeepEqual(got, set("SECRETWATCH_TABLE")) {
+		t.Errorf("Lambda code present: want exactly its literals, got %v", got)
+	}
+}
+
 func TestLambdaEnvironmentMatchesTheLambda(t *testing.T) {
 	tf := terraformEnv(t)
 	literals, hasGo := lambdaEnvLiterals(t)
 	contract := contractEnv(t)
-	want := map[string]bool{}
-	source := ""
+	want, source := expectedEnv(literals, hasGo, contract)
 	if hasGo {
-		// Strict: the Lambda's code is the truth.
-		for k := range literals {
-			want[k] = true
-		}
-		source = "the SECRETWATCH_* literals of cmd/secretwatch-lambda"
 		for k := range contract {
 			if !literals[k] {
 				t.Logf("note: docs/contracts.md documents %s but cmd/secretwatch-lambda never names it", k)
 			}
 		}
-	} else {
-		for k := range contract {
-			want[k] = true
-		}
-		for k := range literals {
-			want[k] = true
-		}
-		source = "docs/contracts.md (cmd/secretwatch-lambda has no Go files yet)"
 	}
 	for k := range want {
 		if !tf[k] {
