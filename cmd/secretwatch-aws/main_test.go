@@ -1,0 +1,128 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqsschemas "github.com/aws/aws-sdk-go-v2/service/sqs/schemas"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/aws/smithy-go/transport/http/protocol/awsquery"
+
+	"github.com/secretwatch/secretwatch/alerts"
+	"github.com/secretwatch/secretwatch/internal/cli"
+)
+
+const stratus = "../../testdata/detector/stratus-red-team/aws.credential-access.secretsmanager-retrieve-secrets.json"
+
+// Backfill: replay real records into a DynamoDB table (dynalite), alerts to an SNS topic (goaws)
+// and metrics to CloudWatch (decoded in an httptest server, no stand-in exists). A second replay
+// changes nothing and pages nobody.
+func TestReplayToAWSTargets(t *testing.T) {
+	ddb, snsEP := os.Getenv("SECRETWATCH_TEST_DYNAMODB"), os.Getenv("SECRETWATCH_TEST_SNS")
+	if ddb == "" || snsEP == "" {
+		t.Skip("SECRETWATCH_TEST_DYNAMODB and SECRETWATCH_TEST_SNS are not set: run through scripts/test.sh (it starts dynalite and goaws)")
+	}
+	t.Setenv("AWS_ACCESS_KEY_ID", "local")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "local")
+	t.Setenv("AWS_REGION", "us-east-1")
+	ctx := t.Context()
+	suffix := fmt.Sprint(time.Now().UnixNano())
+
+	snsc := sns.New(sns.Options{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""), BaseEndpoint: aws.String(snsEP)})
+	sqsc := sqs.New(sqs.Options{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""), BaseEndpoint: aws.String(snsEP)},
+		func(o *sqs.Options) { o.Protocol = awsquery.New(sqsschemas.AmazonSQS) })
+	topic, err := snsc.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("backfill-" + suffix)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := sqsc.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("backfill-" + suffix)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	qa, err := sqsc.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: q.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := snsc.Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("sqs"),
+		Endpoint: aws.String(qa.Attributes["QueueArn"]), Attributes: map[string]string{"RawMessageDelivery": "true"}}); err != nil {
+		t.Fatal(err)
+	}
+
+	var cwRequests atomic.Int64
+	cw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		if strings.HasSuffix(r.URL.Path, "/operation/PutMetricData") {
+			cwRequests.Add(1)
+		}
+		w.Header().Set("Smithy-Protocol", "rpc-v2-cbor")
+		w.Header().Set("Content-Type", "application/cbor")
+		w.Write([]byte{0xa0}) // an empty CBOR map
+	}))
+	defer cw.Close()
+
+	allow := t.TempDir() + "/allow.yaml"
+	if err := os.WriteFile(allow, []byte("version: 1\ndefaults:\n  allow: []\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"replay", "--config", allow, "--format", "json",
+		"--dynamodb-table", "backfill-" + suffix, "--create-table", "--dynamodb-endpoint", ddb,
+		"--sns-topic-arn", aws.ToString(topic.TopicArn), "--sns-endpoint", snsEP,
+		"--cloudwatch-namespace", "SecretWatchTest", "--cloudwatch-endpoint", cw.URL, stratus}
+	replay := func() (string, string) {
+		var o, e bytes.Buffer
+		if err := cli.Run(ctx, args, strings.NewReader(""), &o, &e, cli.WithRemote(&remote{stderr: &e})); err != nil {
+			t.Fatalf("replay: %v\n%s", err, e.String())
+		}
+		return o.String(), e.String()
+	}
+	out, sum := replay()
+	if n := strings.Count(out, "\n"); n != 20 {
+		t.Fatalf("%d alerts on stdout, want 20\n%s", n, sum)
+	}
+	received := map[string]bool{}
+	deadline := time.Now().Add(5 * time.Second)
+	for len(received) < 20 && time.Now().Before(deadline) {
+		m, err := sqsc.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: q.QueueUrl, MaxNumberOfMessages: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, msg := range m.Messages {
+			a, err := alerts.ParseMessage(aws.ToString(msg.Body))
+			if err != nil {
+				t.Fatalf("alert message: %v", err)
+			}
+			received[a.Secret] = true
+			sqsc.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: q.QueueUrl, ReceiptHandle: msg.ReceiptHandle})
+		}
+	}
+	if len(received) != 20 {
+		t.Errorf("%d distinct alerts arrived through SNS, want 20", len(received))
+	}
+	if cwRequests.Load() == 0 {
+		t.Error("no PutMetricData request reached CloudWatch")
+	}
+
+	out, sum = replay()
+	if out != "" || !strings.Contains(sum, "0 new, 0 denied, 20 duplicates") {
+		t.Errorf("second replay: alerts %q\n%s", out, sum)
+	}
+	m, err := sqsc.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: q.QueueUrl, MaxNumberOfMessages: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Messages) != 0 {
+		t.Errorf("second replay paged again: %d messages", len(m.Messages))
+	}
+}
