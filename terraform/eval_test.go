@@ -3,7 +3,6 @@ package terraform_test
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -328,17 +327,6 @@ func strMap(kv map[string]string) cty.Value {
 		vs[k] = cty.StringVal(v)
 	}
 	return cty.MapVal(vs)
-}
-
-var nullString = cty.NullVal(cty.String)
-
-func mustAbs(t testing.TB, p string) string {
-	t.Helper()
-	a, err := filepath.Abs(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return a
 }
 
 func traversal(names ...string) hcl.Traversal {

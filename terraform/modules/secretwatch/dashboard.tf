@@ -52,7 +52,7 @@ locals {
         view   = "timeSeries"
         period = 300
         metrics = [
-          [{ expression = local.sm_throttles_search, id = "throttles", label = "" }],
+          [{ expression = local.sm_throttles_search, id = "throttles" }],
         ]
       }
     },
@@ -68,7 +68,7 @@ locals {
         view   = "timeSeries"
         period = 300
         metrics = [
-          [{ expression = local.sm_calls_search, id = "calls", label = "" }],
+          [{ expression = local.sm_calls_search, id = "calls" }],
         ]
       }
     },
@@ -102,7 +102,7 @@ locals {
         view   = "timeSeries"
         period = 300
         metrics = [
-          [{ expression = local.reads_per_secret, id = "persecret", label = "" }],
+          [{ expression = local.reads_per_secret, id = "persecret" }],
         ]
       }
     },
