@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -19,6 +20,7 @@ import (
 type config struct {
 	out   string
 	truth string
+	daily bool
 	opt   scenario.Options
 }
 
@@ -39,6 +41,7 @@ func parseArgs(args []string, stderr io.Writer) (config, error) {
 	scale := fs.Float64("scale", 0, "multiplier of the normal volume (default 1)")
 	target := fs.String("target-bytes", "", "choose the scale for a tree of about `N` bytes on disk (suffixes K, M, G, KiB, MiB, GiB)")
 	anomalies := fs.Bool("anomalies", true, "inject the last day's anomalies")
+	fs.BoolVar(&c.daily, "daily", false, "write one log file per region and day instead of CloudTrail's 5-minute files (small examples)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -93,9 +96,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	began := time.Now()
-	t, err := scenario.Generate(ctx, c.out, c.opt)
+	dir := c.out
+	if c.daily {
+		tmp, err := os.MkdirTemp("", "secretwatch-gen-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		dir = filepath.Join(tmp, "tree")
+	}
+	t, err := scenario.Generate(ctx, dir, c.opt)
 	if err != nil {
 		return err
+	}
+	if c.daily {
+		if err := mergeDaily(ctx, dir, c.out); err != nil {
+			return err
+		}
 	}
 	b, err := json.MarshalIndent(t, "", "  ")
 	if err != nil {
