@@ -1,5 +1,5 @@
 // Package alerts turns a [detector.Alert] into what people and machines receive, and delivers
-// it: to a terminal ([Terminal]) or to an SNS topic ([SNSPublisher]).
+// it: to a terminal ([Terminal]) or to an SNS topic ([github.com/secretwatch/secretwatch/alerts/sns.Publisher]).
 //
 // # Forms
 //
@@ -66,7 +66,7 @@
 // Notify returns an error whenever the alert was not delivered, so the Lambda invocation fails
 // and is retried (and lands in the dead-letter queue if it keeps failing): throttling, 5xx and
 // network errors as they are (wrapped with %w), refusals that a retry will not fix (no
-// permission, no such topic, KMS) wrapped with [ErrRejected] as well. When SNS refuses the
+// permission, no such topic, KMS) wrapped with sns.ErrRejected as well. When SNS refuses the
 // message itself as invalid, Notify publishes once more in a conservative ASCII-only fallback
 // form and logs a warning, rather than losing the page.
 //

@@ -3,6 +3,7 @@ package alerts
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/secretwatch/secretwatch/internal/alerttest"
 	"reflect"
 	"slices"
 	"strings"
@@ -14,7 +15,7 @@ import (
 
 func TestJSONLine(t *testing.T) {
 	var buf bytes.Buffer
-	a := fixture(detector.RuleReadSpike)
+	a := alerttest.Fixture(detector.RuleReadSpike)
 	if err := JSONLine(&buf, a); err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +46,7 @@ func TestJSONLineFieldNames(t *testing.T) {
 		}
 	}
 	var buf bytes.Buffer
-	if err := JSONLine(&buf, fixture(detector.RuleUnexpectedPrincipal)); err != nil {
+	if err := JSONLine(&buf, alerttest.Fixture(detector.RuleUnexpectedPrincipal)); err != nil {
 		t.Fatal(err)
 	}
 	var m map[string]any
@@ -65,7 +66,7 @@ func TestJSONLineFieldNames(t *testing.T) {
 
 func TestJSONLineSparse(t *testing.T) {
 	var buf bytes.Buffer
-	a := sparse()
+	a := alerttest.Sparse()
 	a.FirstSeen = a.FirstSeen.In(time.FixedZone("X", 3600))
 	if err := JSONLine(&buf, a); err != nil {
 		t.Fatal(err)
@@ -93,7 +94,7 @@ func TestJSONLineSparse(t *testing.T) {
 }
 
 func TestJSONLineOddValues(t *testing.T) {
-	a := hostile()
+	a := alerttest.Hostile()
 	a.Reason = "<b>&amp;</b> \xff"
 	a.LastSeen = time.Date(10001, 1, 1, 0, 0, 0, 0, time.UTC) // not representable in RFC 3339
 	var buf bytes.Buffer

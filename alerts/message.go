@@ -35,7 +35,7 @@ const JSONMarker = "-- the same alert as JSON (one line) --"
 
 const clipMarker = "...[truncated]"
 
-// Message is what [SNSPublisher] publishes for one alert.
+// Message is what [github.com/secretwatch/secretwatch/alerts/sns.Publisher] publishes for one alert.
 type Message struct {
 	Subject    string            // [Subject]
 	Body       string            // the human text, JSONMarker, and the alert as one JSON line, last

@@ -3,6 +3,7 @@ package alerts
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/secretwatch/secretwatch/internal/alerttest"
 	"reflect"
 	"slices"
 	"strings"
@@ -49,7 +50,7 @@ func checkMessage(t *testing.T, m Message, a *detector.Alert) *detector.Alert {
 }
 
 func TestNewMessage(t *testing.T) {
-	a := storm()
+	a := alerttest.Storm()
 	m, err := NewMessage(a)
 	if err != nil {
 		t.Fatal(err)
@@ -80,7 +81,7 @@ func TestNewMessage(t *testing.T) {
 }
 
 func TestNewMessageSparse(t *testing.T) {
-	a := sparse()
+	a := alerttest.Sparse()
 	a.Account = ""
 	m, err := NewMessage(a)
 	if err != nil {
@@ -123,7 +124,7 @@ func TestNewMessageHuge(t *testing.T) {
 	}
 	for name, edit := range tests {
 		t.Run(name, func(t *testing.T) {
-			a := storm()
+			a := alerttest.Storm()
 			edit(a)
 			m, err := NewMessage(a)
 			if err != nil {
@@ -153,9 +154,9 @@ func TestParseMessage(t *testing.T) {
 }
 
 func TestFallbackMessage(t *testing.T) {
-	a := hostile()
+	a := alerttest.Hostile()
 	a.SecretName = "prod/grüße-🔑"
-	m := fallbackMessage(a)
+	m := FallbackMessage(a)
 	checkSubject(t, m.Subject)
 	for i := 0; i < len(m.Body); i++ {
 		if c := m.Body[i]; (c < 0x20 && c != '\n') || c > 0x7e {

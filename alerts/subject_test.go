@@ -1,6 +1,7 @@
 package alerts
 
 import (
+	"github.com/secretwatch/secretwatch/internal/alerttest"
 	"strings"
 	"testing"
 
@@ -88,7 +89,7 @@ func TestSubject(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			a := fixture(detector.RuleUnexpectedPrincipal)
+			a := alerttest.Fixture(detector.RuleUnexpectedPrincipal)
 			tc.edit(a)
 			got := Subject(a)
 			checkSubject(t, got)

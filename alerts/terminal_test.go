@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/secretwatch/secretwatch/internal/alerttest"
 	"strings"
 	"sync"
 	"testing"
@@ -38,7 +39,7 @@ func TestTerminalConcurrent(t *testing.T) {
 			errs := make(chan error, n)
 			for i := range n {
 				wg.Go(func() {
-					a := fixture(detector.RuleReadSpike)
+					a := alerttest.Fixture(detector.RuleReadSpike)
 					a.Count = int64(1000 + i)
 					errs <- term.Notify(t.Context(), a)
 				})
@@ -86,7 +87,7 @@ func TestTerminalErrors(t *testing.T) {
 	term := NewTerminal(&buf, FormatText)
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	if err := term.Notify(ctx, sparse()); !errors.Is(err, context.Canceled) {
+	if err := term.Notify(ctx, alerttest.Sparse()); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled context: %v", err)
 	}
 	if err := term.Notify(t.Context(), nil); err == nil {
@@ -96,7 +97,7 @@ func TestTerminalErrors(t *testing.T) {
 		t.Errorf("wrote %q", buf.String())
 	}
 	werr := errors.New("broken pipe")
-	if err := NewTerminal(failWriter{werr}, FormatJSON).Notify(t.Context(), sparse()); !errors.Is(err, werr) {
+	if err := NewTerminal(failWriter{werr}, FormatJSON).Notify(t.Context(), alerttest.Sparse()); !errors.Is(err, werr) {
 		t.Errorf("write error: %v", err)
 	}
 }

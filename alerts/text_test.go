@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"github.com/secretwatch/secretwatch/internal/alerttest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -45,12 +46,12 @@ var textCases = []struct {
 	name  string
 	alert func() *detector.Alert
 }{
-	{"unexpected-principal", func() *detector.Alert { return fixture(detector.RuleUnexpectedPrincipal) }},
-	{"first-seen-principal", func() *detector.Alert { return fixture(detector.RuleFirstSeenPrincipal) }},
-	{"read-spike", func() *detector.Alert { return fixture(detector.RuleReadSpike) }},
-	{"storm", storm},
-	{"missing-optional", sparse},
-	{"hostile", hostile},
+	{"unexpected-principal", func() *detector.Alert { return alerttest.Fixture(detector.RuleUnexpectedPrincipal) }},
+	{"first-seen-principal", func() *detector.Alert { return alerttest.Fixture(detector.RuleFirstSeenPrincipal) }},
+	{"read-spike", func() *detector.Alert { return alerttest.Fixture(detector.RuleReadSpike) }},
+	{"storm", alerttest.Storm},
+	{"missing-optional", alerttest.Sparse},
+	{"hostile", alerttest.Hostile},
 }
 
 func TestTextGolden(t *testing.T) {
@@ -123,7 +124,7 @@ func isValueLine(a *detector.Alert, l string) bool {
 }
 
 func TestTextReasonVerbatim(t *testing.T) {
-	a := fixture(detector.RuleReadSpike)
+	a := alerttest.Fixture(detector.RuleReadSpike)
 	a.Reason = "240 reads in 1h vs median 6 (MAD 2.5, threshold 30.75) over 4 weeks; " +
 		"p99=11 — a 40x spike. " + strings.Repeat("word ", 40) + "supercalifragilisticexpialidocious-" +
 		strings.Repeat("x", 100) + " end."
@@ -146,8 +147,8 @@ func between(s, from, to string) string {
 }
 
 func TestTextDeterministic(t *testing.T) {
-	a := storm()
-	b := storm()
+	a := alerttest.Storm()
+	b := alerttest.Storm()
 	loc := time.FixedZone("UTC+9", 9*3600)
 	b.FirstSeen, b.LastSeen, b.Window = b.FirstSeen.In(loc), b.LastSeen.In(loc), b.Window.In(loc)
 	if Render(a) != Render(b) {
@@ -163,7 +164,7 @@ func TestTextErrors(t *testing.T) {
 		t.Error("nil alert: no error")
 	}
 	werr := errors.New("disk full")
-	if err := Text(failWriter{werr}, sparse()); !errors.Is(err, werr) {
+	if err := Text(failWriter{werr}, alerttest.Sparse()); !errors.Is(err, werr) {
 		t.Errorf("write error not wrapped: %v", err)
 	}
 }

@@ -1,7 +1,7 @@
 // Package baseline keeps secretwatch's read baselines: per secret and per (secret, principal),
 // first and last seen, totals and hourly read counts by event time. It provides the stores the
-// detector runs on: MemoryStore (tests), BoltStore (the CLI's embedded default) and DynamoStore
-// (the Lambda). Every store counts a read once per CloudTrail eventID.
+// detector runs on: MemoryStore (tests) and BoltStore (the CLI's embedded default). The Lambda's
+// DynamoDB store is in baseline/dynamodb. Every store counts a read once per CloudTrail eventID.
 package baseline
 
 import (

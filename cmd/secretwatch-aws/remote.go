@@ -15,8 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
-	"github.com/secretwatch/secretwatch/alerts"
-	"github.com/secretwatch/secretwatch/baseline"
+	snspub "github.com/secretwatch/secretwatch/alerts/sns"
+	ddbstore "github.com/secretwatch/secretwatch/baseline/dynamodb"
 	"github.com/secretwatch/secretwatch/internal/cli"
 	"github.com/secretwatch/secretwatch/metrics"
 )
@@ -67,7 +67,7 @@ func (r *remote) Open(ctx context.Context, retention, window time.Duration) (cli
 				o.BaseEndpoint = aws.String(r.ddbEndpoint)
 			}
 		})
-		st, err := baseline.NewDynamoStore(client, baseline.DynamoOptions{Table: r.table, Retention: retention, SuppressWindow: window, Logger: log})
+		st, err := ddbstore.New(client, ddbstore.Options{Table: r.table, Retention: retention, SuppressWindow: window, Logger: log})
 		if err != nil {
 			return t, err
 		}
@@ -84,7 +84,7 @@ func (r *remote) Open(ctx context.Context, retention, window time.Duration) (cli
 				o.BaseEndpoint = aws.String(r.snsEndpoint)
 			}
 		})
-		pub, err := alerts.NewSNSPublisher(client, r.topic, log)
+		pub, err := snspub.New(client, r.topic, log)
 		if err != nil {
 			return t, err
 		}

@@ -16,8 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
-	"github.com/secretwatch/secretwatch/alerts"
-	"github.com/secretwatch/secretwatch/baseline"
+	snspub "github.com/secretwatch/secretwatch/alerts/sns"
+	ddbstore "github.com/secretwatch/secretwatch/baseline/dynamodb"
 	"github.com/secretwatch/secretwatch/detector"
 	"github.com/secretwatch/secretwatch/metrics"
 )
@@ -47,13 +47,13 @@ func newHandler(ctx context.Context, getenv func(string) string) (*handler, erro
 	if err != nil {
 		return nil, fmt.Errorf("aws config: %w", err)
 	}
-	store, err := baseline.NewDynamoStore(dynamodb.NewFromConfig(awsCfg), baseline.DynamoOptions{
+	store, err := ddbstore.New(dynamodb.NewFromConfig(awsCfg), ddbstore.Options{
 		Table: cfg.Table, Retention: cfg.Retention, SuppressWindow: cfg.SuppressWindow, Logger: log,
 	})
 	if err != nil {
 		return nil, err
 	}
-	pub, err := alerts.NewSNSPublisher(sns.NewFromConfig(awsCfg), cfg.TopicARN, log)
+	pub, err := snspub.New(sns.NewFromConfig(awsCfg), cfg.TopicARN, log)
 	if err != nil {
 		return nil, err
 	}

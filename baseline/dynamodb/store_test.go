@@ -1,4 +1,4 @@
-package baseline
+package dynamodb
 
 import (
 	"context"
@@ -91,12 +91,12 @@ func tableName(t testing.TB) string {
 }
 
 // newTable creates a fresh table on client and returns a store on it.
-func newTable(t testing.TB, client *dynamodb.Client, opt DynamoOptions) *DynamoStore {
+func newTable(t testing.TB, client *dynamodb.Client, opt Options) *Store {
 	t.Helper()
 	if opt.Table == "" {
 		opt.Table = tableName(t)
 	}
-	st, err := NewDynamoStore(client, opt)
+	st, err := New(client, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,10 +113,10 @@ func TestDynamoStoreContract(t *testing.T) {
 	client := newDynamoClient(dynamoEndpoint(t), 3)
 	opt := storetest.Options{Retention: 48 * time.Hour}
 	storetest.Store(t, opt, func(t *testing.T) detector.Store {
-		return newTable(t, client, DynamoOptions{Retention: opt.Retention})
+		return newTable(t, client, Options{Retention: opt.Retention})
 	})
 	storetest.Suppressor(t, func(t *testing.T) detector.Suppressor {
-		return newTable(t, client, DynamoOptions{})
+		return newTable(t, client, Options{})
 	})
 }
 
@@ -203,7 +203,7 @@ var (
 
 func TestDynamoExactWithTable(t *testing.T) {
 	client := newDynamoClient(dynamoEndpoint(t), 3)
-	st := newTable(t, client, DynamoOptions{Retention: 72 * time.Hour})
+	st := newTable(t, client, Options{Retention: 72 * time.Hour})
 	m := storetest.NewModel()
 	reads := storetest.Mix(3000, 1, testSecrets, testPrincipals, testBase, 30)
 	// Batches, then everything again in single events (all duplicates), then mixed.
@@ -229,7 +229,7 @@ func TestDynamoExactWithTable(t *testing.T) {
 	checkTruth(t, tableTruth(t, client, st.table), m)
 
 	// A second store on the same table (another Lambda instance, cold cache) sees the same.
-	st2, err := NewDynamoStore(client, DynamoOptions{Table: st.table, Retention: 72 * time.Hour})
+	st2, err := New(client, Options{Table: st.table, Retention: 72 * time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,14 +244,14 @@ func TestDynamoExactWithTable(t *testing.T) {
 // conditions, not the caches, keep the counts exact.
 func TestDynamoConcurrentInstances(t *testing.T) {
 	client := newDynamoClient(dynamoEndpoint(t), 3)
-	st := newTable(t, client, DynamoOptions{})
+	st := newTable(t, client, Options{})
 	reads := storetest.Mix(2000, 1, testSecrets[:2], testPrincipals[:2], testBase, 2)
 	m := storetest.NewModel()
 	m.Add(reads)
 	var wg sync.WaitGroup
 	fresh := make([][]bool, 4)
 	for w := range 4 {
-		inst, err := NewDynamoStore(client, DynamoOptions{Table: st.table})
+		inst, err := New(client, Options{Table: st.table})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -295,7 +295,7 @@ func TestDynamoSpill(t *testing.T) {
 	client := newDynamoClient(dynamoEndpoint(t), 3)
 	defer func(a, b int64, c int) { shardSoftIDs, spillSoftIDs, maxWriteIDs = a, b, c }(shardSoftIDs, spillSoftIDs, maxWriteIDs)
 	shardSoftIDs, spillSoftIDs, maxWriteIDs = 50, 20, 30 // → minute items → second items
-	st := newTable(t, client, DynamoOptions{})
+	st := newTable(t, client, Options{})
 	m := storetest.NewModel()
 	// 400 reads in 100 seconds of one hour, one secret, two principals.
 	reads := storetest.Mix(400, 1, testSecrets[:1], testPrincipals[:2], testBase, 1)
@@ -317,8 +317,8 @@ func TestDynamoSpill(t *testing.T) {
 		all[i].Time = testBase.Add(time.Duration(i/4)*time.Second + time.Duration(i)*time.Microsecond)
 	}
 	// Redeliver everything through a cold instance and through the warm one.
-	st2, _ := NewDynamoStore(client, DynamoOptions{Table: st.table})
-	for _, s := range []*DynamoStore{st2, st} {
+	st2, _ := New(client, Options{Table: st.table})
+	for _, s := range []*Store{st2, st} {
 		got, err := s.Record(t.Context(), all)
 		if err != nil {
 			t.Fatal(err)
@@ -335,7 +335,7 @@ func TestDynamoSpill(t *testing.T) {
 
 func TestDynamoShards(t *testing.T) {
 	client := newDynamoClient(dynamoEndpoint(t), 3)
-	st := newTable(t, client, DynamoOptions{Shards: 4})
+	st := newTable(t, client, Options{Shards: 4})
 	m := storetest.NewModel()
 	reads := storetest.Mix(500, 1, testSecrets, testPrincipals, testBase, 3)
 	want := m.Add(reads)
@@ -359,7 +359,7 @@ func TestDynamoRequestBudget(t *testing.T) {
 
 	t.Run("Single", func(t *testing.T) {
 		db := &countingDB{dynamoAPI: client}
-		st := newTable(t, client, DynamoOptions{})
+		st := newTable(t, client, Options{})
 		st.db = db
 		reads := storetest.Mix(300, 1, testSecrets, testPrincipals, testBase, 2)
 		for _, r := range reads {
@@ -397,7 +397,7 @@ func TestDynamoRequestBudget(t *testing.T) {
 
 	t.Run("Batch", func(t *testing.T) {
 		db := &countingDB{dynamoAPI: client}
-		st := newTable(t, client, DynamoOptions{})
+		st := newTable(t, client, Options{})
 		st.db = db
 		// 10,000 reads for 3 secrets in 5 minutes, 80% of them on the hot secret.
 		reads := make([]detector.Read, 10000)
@@ -436,7 +436,7 @@ func TestDynamoRequestBudget(t *testing.T) {
 
 		// The same batch redelivered to a cold instance: a failed condition per item, nothing counted.
 		db2 := &countingDB{dynamoAPI: client}
-		st2, _ := NewDynamoStore(db2, DynamoOptions{Table: st.table})
+		st2, _ := New(db2, Options{Table: st.table})
 		got, err = st2.Record(t.Context(), reads)
 		if err != nil {
 			t.Fatal(err)
@@ -514,7 +514,7 @@ func TestDynamoOutage(t *testing.T) {
 
 			client := newDynamoClient("http://"+d.addr, 2)
 			db := &countingDB{dynamoAPI: client}
-			st, err := NewDynamoStore(db, DynamoOptions{Table: "outage"})
+			st, err := New(db, Options{Table: "outage"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -569,7 +569,7 @@ func TestDynamoOutage(t *testing.T) {
 
 			// Everything once more through a cold instance: all duplicates, same series.
 			all := append(slices.Clone(before), big...)
-			st2, _ := NewDynamoStore(client, DynamoOptions{Table: "outage"})
+			st2, _ := New(client, Options{Table: "outage"})
 			again, err := st2.Record(t.Context(), all)
 			if err != nil {
 				t.Fatal(err)
@@ -589,14 +589,14 @@ func TestDynamoSettledRefresh(t *testing.T) {
 	now.Store(hour.Add(10 * time.Minute).UnixNano())
 	clock := func() time.Time { return time.Unix(0, now.Load()) }
 	dbA := &countingDB{dynamoAPI: client}
-	a := newTable(t, client, DynamoOptions{Clock: clock})
+	a := newTable(t, client, Options{Clock: clock})
 	a.db = dbA
-	b, _ := NewDynamoStore(client, DynamoOptions{Table: a.table, Clock: clock})
+	b, _ := New(client, Options{Table: a.table, Clock: clock})
 	sec, p := testSecrets[0], testPrincipals[0]
 	read := func(n int, at time.Duration) []detector.Read {
 		return []detector.Read{{EventID: storetest.EventID(n), Secret: sec, Principal: p, Time: hour.Add(at)}}
 	}
-	mustRecord := func(s *DynamoStore, r []detector.Read) detector.Recorded {
+	mustRecord := func(s *Store, r []detector.Read) detector.Recorded {
 		t.Helper()
 		got, err := s.Record(t.Context(), r)
 		if err != nil {
@@ -640,7 +640,7 @@ func TestDynamoErrorsWrapped(t *testing.T) {
 	}
 	addr := l.Addr().String()
 	l.Close()
-	st, err := NewDynamoStore(newDynamoClient("http://"+addr, 1), DynamoOptions{Table: "none"})
+	st, err := New(newDynamoClient("http://"+addr, 1), Options{Table: "none"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -687,7 +687,7 @@ func BenchmarkDynamoRecord(b *testing.B) {
 	}{{"single", 1}, {"batch", 2000}} {
 		b.Run(mode.name, func(b *testing.B) {
 			db := &countingDB{dynamoAPI: client}
-			st := newTable(b, client, DynamoOptions{})
+			st := newTable(b, client, Options{})
 			st.db = db
 			id := 0
 			var events int64

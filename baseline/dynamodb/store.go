@@ -1,4 +1,7 @@
-package baseline
+// Package dynamodb is the DynamoDB baseline store of secretwatch: a detector.Store and
+// detector.Suppressor on one table, counting every read exactly once per CloudTrail eventID even
+// when a batch is retried. The table design is in docs/dynamodb.md.
+package dynamodb
 
 import (
 	"context"
@@ -25,7 +28,7 @@ import (
 
 // The table design, request counts and staleness rules are in docs/dynamodb.md.
 
-// dynamoAPI lists the DynamoDB calls DynamoStore makes; *dynamodb.Client satisfies it.
+// dynamoAPI lists the DynamoDB calls Store makes; *dynamodb.Client satisfies it.
 type dynamoAPI interface {
 	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
 	GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
@@ -80,11 +83,11 @@ var gsi1Projection = []string{attrPrincipal, attrHour, attrReads, attrDenied, at
 
 // ErrBucketFull is returned (wrapped) when a per-second spill item is full: more than 10,000
 // reads of one series in one second per shard (Secrets Manager's own limit is 10,000
-// GetSecretValue per second per account and region). Raise DynamoOptions.Shards.
+// GetSecretValue per second per account and region). Raise Options.Shards.
 var ErrBucketFull = errors.New("baseline: dynamodb bucket full")
 
-// DynamoOptions configures a DynamoStore. Table is required.
-type DynamoOptions struct {
+// Options configures a Store. Table is required.
+type Options struct {
 	Table     string
 	Retention time.Duration // baseline window; also the bucket TTL. Default 840h (35 days).
 	// Shards is the number of hash shards per (series, hour) bucket. 1 (the default) keeps one
@@ -100,9 +103,9 @@ type DynamoOptions struct {
 	Logger *slog.Logger     // default slog.Default()
 }
 
-// DynamoStore is the DynamoDB baseline store (detector.Store) and alert suppressor
+// Store is the DynamoDB baseline store (detector.Store) and alert suppressor
 // (detector.Suppressor). It is safe for concurrent use.
-type DynamoStore struct {
+type Store struct {
 	db     dynamoAPI
 	table  string
 	retH   int64 // retention in hours
@@ -118,12 +121,12 @@ type DynamoStore struct {
 }
 
 var (
-	_ detector.Store      = (*DynamoStore)(nil)
-	_ detector.Suppressor = (*DynamoStore)(nil)
+	_ detector.Store      = (*Store)(nil)
+	_ detector.Suppressor = (*Store)(nil)
 )
 
-// NewDynamoStore returns a store on table through client (a *dynamodb.Client).
-func NewDynamoStore(client dynamoAPI, opt DynamoOptions) (*DynamoStore, error) {
+// New returns a store on table through client (a *dynamodb.Client).
+func New(client dynamoAPI, opt Options) (*Store, error) {
 	if client == nil {
 		return nil, errors.New("baseline: dynamodb store: nil client")
 	}
@@ -154,7 +157,7 @@ func NewDynamoStore(client dynamoAPI, opt DynamoOptions) (*DynamoStore, error) {
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
-	return &DynamoStore{
+	return &Store{
 		db:      client,
 		table:   opt.Table,
 		retH:    int64((opt.Retention + time.Hour - 1) / time.Hour),
@@ -171,7 +174,7 @@ func NewDynamoStore(client dynamoAPI, opt DynamoOptions) (*DynamoStore, error) {
 // CreateTable creates the table (on-demand, pk/sk, GSI gsi1) and waits until it is active. An
 // existing table is not an error. It does not enable TTL on attribute "ttl": Terraform does that
 // in AWS (dynalite has no UpdateTimeToLive).
-func (s *DynamoStore) CreateTable(ctx context.Context) error {
+func (s *Store) CreateTable(ctx context.Context) error {
 	str := types.ScalarAttributeTypeS
 	_, err := s.db.CreateTable(ctx, &dynamodb.CreateTableInput{
 		TableName:   aws.String(s.table),
@@ -363,7 +366,7 @@ func (c *secretCache) put(st *itemState) {
 	m[st.key] = st
 }
 
-func (s *DynamoStore) cacheFor(secret string) *secretCache {
+func (s *Store) cacheFor(secret string) *secretCache {
 	c := s.secrets[secret]
 	if c == nil {
 		c = &secretCache{items: map[itemKey]*itemState{}, byPrin: map[string]map[itemKey]*itemState{}}
@@ -372,12 +375,12 @@ func (s *DynamoStore) cacheFor(secret string) *secretCache {
 	return c
 }
 
-func (s *DynamoStore) settledAt(hour int64) time.Time {
+func (s *Store) settledAt(hour int64) time.Time {
 	return time.Unix((hour+1)*3600, 0).Add(s.settle)
 }
 
 // stateFromItem builds an itemState from a full item (ids included when the item has them).
-func (s *DynamoStore) stateFromItem(k itemKey, item map[string]types.AttributeValue, withIDs bool) *itemState {
+func (s *Store) stateFromItem(k itemKey, item map[string]types.AttributeValue, withIDs bool) *itemState {
 	st := &itemState{key: k, exists: len(item) > 0}
 	st.settled = !s.now().Before(s.settledAt(k.hour))
 	st.n = numAttr(item[attrReads])
@@ -415,7 +418,7 @@ func numAttr(v types.AttributeValue) int64 {
 }
 
 // load reads the secret's items of hours >= from through the index (counts only, no IDs).
-func (s *DynamoStore) load(ctx context.Context, secret string, from, to int64) ([]*itemState, error) {
+func (s *Store) load(ctx context.Context, secret string, from, to int64) ([]*itemState, error) {
 	var out []*itemState
 	in := &dynamodb.QueryInput{
 		TableName:              aws.String(s.table),
@@ -456,7 +459,7 @@ func (s *DynamoStore) load(ctx context.Context, secret string, from, to int64) (
 
 // prepare makes sure the cache of secret covers hours >= from, and re-reads hours that were
 // cached before they settled and have settled since.
-func (s *DynamoStore) prepare(ctx context.Context, secret string, from int64) error {
+func (s *Store) prepare(ctx context.Context, secret string, from int64) error {
 	now := s.now()
 	s.mu.Lock()
 	c := s.cacheFor(secret)
@@ -532,7 +535,7 @@ type entry struct {
 }
 
 // Record implements detector.Store. See docs/dynamodb.md for the protocol.
-func (s *DynamoStore) Record(ctx context.Context, reads []detector.Read) (detector.Recorded, error) {
+func (s *Store) Record(ctx context.Context, reads []detector.Read) (detector.Recorded, error) {
 	rec := detector.Recorded{Fresh: make([]bool, len(reads)), Series: map[detector.SeriesKey]*detector.Series{}}
 	if len(reads) == 0 {
 		return rec, nil
@@ -647,7 +650,7 @@ func compareItemKeys(a, b itemKey) int {
 
 // seriesLocked derives a Series from the cached items of sk's series: the hours inside the
 // retention window that ends at the series' latest hour.
-func (s *DynamoStore) seriesLocked(sk detector.SeriesKey) *detector.Series {
+func (s *Store) seriesLocked(sk detector.SeriesKey) *detector.Series {
 	out := &detector.Series{Hours: map[int64]int64{}}
 	c := s.secrets[sk.Secret]
 	if c == nil {
@@ -688,7 +691,7 @@ func (s *DynamoStore) seriesLocked(sk detector.SeriesKey) *detector.Series {
 
 // pruneLocked drops items outside the retention window and the ID sets of items more than one
 // hour behind the secret's latest hour (they are re-learnt by the next write that needs them).
-func (s *DynamoStore) pruneLocked(c *secretCache) {
+func (s *Store) pruneLocked(c *secretCache) {
 	if c == nil {
 		return
 	}
@@ -742,7 +745,7 @@ func forEach[T any](ctx context.Context, xs []T, fn func(context.Context, T) err
 }
 
 // snapshot returns a copy of the cached state of k (zero state, unknown, when absent).
-func (s *DynamoStore) snapshot(k itemKey) (itemState, bool) {
+func (s *Store) snapshot(k itemKey) (itemState, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := s.cacheFor(k.secret)
@@ -758,7 +761,7 @@ func (s *DynamoStore) snapshot(k itemKey) (itemState, bool) {
 	return *st, true
 }
 
-func (s *DynamoStore) store(st *itemState) {
+func (s *Store) store(st *itemState) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := s.cacheFor(st.key.secret)
@@ -771,7 +774,7 @@ func (s *DynamoStore) store(st *itemState) {
 // writeItem records the group in item k and returns the entries that were new to it. Every
 // request is one UpdateItem whose condition guarantees that none of the IDs it adds is present
 // already, so an item's counts move together with its ID set: exact under any retry.
-func (s *DynamoStore) writeItem(ctx context.Context, k itemKey, group []*entry) ([]*entry, error) {
+func (s *Store) writeItem(ctx context.Context, k itemKey, group []*entry) ([]*entry, error) {
 	var added []*entry
 	pending := group
 	for failures := 0; len(pending) > 0; {
@@ -865,7 +868,7 @@ func keyOf(k itemKey) map[string]types.AttributeValue {
 // the item's complete ID set of size n+d, and the condition is that the set still has that size
 // (sets only grow, so the same size means the same set). Otherwise each ID is checked with
 // contains(), and the item must not be full.
-func (s *DynamoStore) updateInput(k itemKey, st itemState, chunk []*entry, optimistic bool) *dynamodb.UpdateItemInput {
+func (s *Store) updateInput(k itemKey, st itemState, chunk []*entry, optimistic bool) *dynamodb.UpdateItemInput {
 	var nReads, nDenied int64
 	ids := make([]string, 0, len(chunk))
 	var first string
@@ -953,12 +956,12 @@ func alertKey(key string, window time.Time) map[string]types.AttributeValue {
 	}
 }
 
-func (s *DynamoStore) alertTTL(window time.Time) string {
+func (s *Store) alertTTL(window time.Time) string {
 	return strconv.FormatInt(window.Add(s.supWin+24*time.Hour).Unix(), 10)
 }
 
 // Claim implements detector.Suppressor: one item per (alert key, window), ADD c :n.
-func (s *DynamoStore) Claim(ctx context.Context, key string, window time.Time, n int64) (detector.AlertState, error) {
+func (s *Store) Claim(ctx context.Context, key string, window time.Time, n int64) (detector.AlertState, error) {
 	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                aws.String(s.table),
 		Key:                      alertKey(key, window),
@@ -982,7 +985,7 @@ func (s *DynamoStore) Claim(ctx context.Context, key string, window time.Time, n
 }
 
 // MarkDelivered implements detector.Suppressor.
-func (s *DynamoStore) MarkDelivered(ctx context.Context, key string, window time.Time) error {
+func (s *Store) MarkDelivered(ctx context.Context, key string, window time.Time) error {
 	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                aws.String(s.table),
 		Key:                      alertKey(key, window),

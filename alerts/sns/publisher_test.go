@@ -1,4 +1,4 @@
-package alerts
+package sns
 
 import (
 	"bytes"
@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/secretwatch/secretwatch/alerts"
+	"github.com/secretwatch/secretwatch/internal/alerttest"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -18,7 +20,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
+	awssns "github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqsschemas "github.com/aws/aws-sdk-go-v2/service/sqs/schemas"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
@@ -29,8 +31,8 @@ import (
 
 const testTopicARN = "arn:aws:sns:us-east-1:100010001000:secretwatch-alerts"
 
-func testSNSClient(endpoint string) *sns.Client {
-	return sns.New(sns.Options{
+func testSNSClient(endpoint string) *awssns.Client {
+	return awssns.New(awssns.Options{
 		Region:           "us-east-1",
 		Credentials:      credentials.NewStaticCredentialsProvider("local", "local", ""),
 		BaseEndpoint:     aws.String(endpoint),
@@ -41,14 +43,14 @@ func testSNSClient(endpoint string) *sns.Client {
 func TestNewSNSPublisher(t *testing.T) {
 	c := testSNSClient("http://127.0.0.1:1")
 	for _, arn := range []string{"", "secretwatch-alerts", "arn:aws:sqs:us-east-1:1:q", "arn:aws:sns:us-east-1:1:alerts.fifo"} {
-		if _, err := NewSNSPublisher(c, arn, nil); err == nil {
+		if _, err := New(c, arn, nil); err == nil {
 			t.Errorf("topic %q accepted", arn)
 		}
 	}
-	if _, err := NewSNSPublisher(nil, testTopicARN, nil); err == nil {
+	if _, err := New(nil, testTopicARN, nil); err == nil {
 		t.Error("nil client accepted")
 	}
-	p, err := NewSNSPublisher(c, testTopicARN, nil)
+	p, err := New(c, testTopicARN, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,11 +102,11 @@ func TestSNSPublisherRequest(t *testing.T) {
 	ts := httptest.NewServer(srv)
 	defer ts.Close()
 	var logs bytes.Buffer
-	p, err := NewSNSPublisher(testSNSClient(ts.URL), testTopicARN, slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	p, err := New(testSNSClient(ts.URL), testTopicARN, slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := storm()
+	a := alerttest.Storm()
 	if err := p.Notify(t.Context(), a); err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +114,7 @@ func TestSNSPublisherRequest(t *testing.T) {
 		t.Fatalf("%d requests, want 1", len(srv.requests))
 	}
 	f := srv.requests[0]
-	m, _ := NewMessage(a)
+	m, _ := alerts.NewMessage(a)
 	for k, want := range map[string]string{
 		"Action": "Publish", "TopicArn": testTopicARN, "Subject": m.Subject, "Message": m.Body, "MessageStructure": "",
 	} {
@@ -163,11 +165,11 @@ func TestSNSPublisherErrors(t *testing.T) {
 			ts := httptest.NewServer(srv)
 			defer ts.Close()
 			var logs bytes.Buffer
-			p, err := NewSNSPublisher(testSNSClient(ts.URL), testTopicARN, slog.New(slog.NewJSONHandler(&logs, nil)))
+			p, err := New(testSNSClient(ts.URL), testTopicARN, slog.New(slog.NewJSONHandler(&logs, nil)))
 			if err != nil {
 				t.Fatal(err)
 			}
-			a := hostile()
+			a := alerttest.Hostile()
 			err = p.Notify(t.Context(), a)
 			if len(srv.requests) != tc.requests {
 				t.Errorf("%d requests, want %d", len(srv.requests), tc.requests)
@@ -191,7 +193,7 @@ func TestSNSPublisherErrors(t *testing.T) {
 			if got := errors.Is(err, ErrRejected); got != tc.rejected {
 				t.Errorf("errors.Is(err, ErrRejected) = %v, want %v: %v", got, tc.rejected, err)
 			}
-			if !strings.Contains(err.Error(), tc.failures[len(tc.failures)-1].code) || !strings.Contains(err.Error(), clean(a.Key())) {
+			if !strings.Contains(err.Error(), tc.failures[len(tc.failures)-1].code) || !strings.Contains(err.Error(), alerts.Clean(a.Key())) {
 				t.Errorf("error lacks the code or the alert key: %v", err)
 			}
 			if logs.Len() != 0 {
@@ -205,16 +207,16 @@ func TestSNSPublisherTransport(t *testing.T) {
 	ts := httptest.NewServer(http.NotFoundHandler())
 	url := ts.URL
 	ts.Close() // nothing listens there any more
-	p, err := NewSNSPublisher(testSNSClient(url), testTopicARN, nil)
+	p, err := New(testSNSClient(url), testTopicARN, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := p.Notify(t.Context(), sparse()); err == nil || errors.Is(err, ErrRejected) {
+	if err := p.Notify(t.Context(), alerttest.Sparse()); err == nil || errors.Is(err, ErrRejected) {
 		t.Errorf("connection refused: %v (want a transient error)", err)
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	if err := p.Notify(ctx, sparse()); !errors.Is(err, context.Canceled) || errors.Is(err, ErrRejected) {
+	if err := p.Notify(ctx, alerttest.Sparse()); !errors.Is(err, context.Canceled) || errors.Is(err, ErrRejected) {
 		t.Errorf("cancelled: %v", err)
 	}
 }
@@ -242,7 +244,7 @@ func goawsSQS(endpoint string) *sqs.Client {
 }
 
 type goawsFixture struct {
-	sns      *sns.Client
+	sns      *awssns.Client
 	sqs      *sqs.Client
 	topicARN string
 	raw      string // queue URL: raw delivery
@@ -255,13 +257,13 @@ func newGoaws(t *testing.T) *goawsFixture {
 	ctx := t.Context()
 	f := &goawsFixture{sns: testSNSClient(ep), sqs: goawsSQS(ep)}
 	suffix := fmt.Sprintf("%d", time.Now().UnixNano())
-	topic, err := f.sns.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("secretwatch-alerts-" + suffix)})
+	topic, err := f.sns.CreateTopic(ctx, &awssns.CreateTopicInput{Name: aws.String("secretwatch-alerts-" + suffix)})
 	if err != nil {
 		t.Fatalf("goaws at %s: create topic: %v", ep, err)
 	}
 	f.topicARN = aws.ToString(topic.TopicArn)
 	t.Cleanup(func() {
-		_, _ = f.sns.DeleteTopic(context.WithoutCancel(ctx), &sns.DeleteTopicInput{TopicArn: topic.TopicArn})
+		_, _ = f.sns.DeleteTopic(context.WithoutCancel(ctx), &awssns.DeleteTopicInput{TopicArn: topic.TopicArn})
 	})
 	queue := func(name string, attrs map[string]string) string {
 		q, err := f.sqs.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name + "-" + suffix)})
@@ -276,7 +278,7 @@ func newGoaws(t *testing.T) *goawsFixture {
 		if err != nil {
 			t.Fatalf("queue attributes: %v", err)
 		}
-		if _, err := f.sns.Subscribe(ctx, &sns.SubscribeInput{
+		if _, err := f.sns.Subscribe(ctx, &awssns.SubscribeInput{
 			TopicArn: topic.TopicArn, Protocol: aws.String("sqs"),
 			Endpoint: aws.String(qa.Attributes[string(sqstypes.QueueAttributeNameQueueArn)]), Attributes: attrs,
 		}); err != nil {
@@ -316,12 +318,12 @@ func (f *goawsFixture) receive(t *testing.T, queue string, want int) []sqstypes.
 
 func TestSNSPublisherGoaws(t *testing.T) {
 	f := newGoaws(t)
-	p, err := NewSNSPublisher(f.sns, f.topicARN, nil)
+	p, err := New(f.sns, f.topicARN, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	critical := storm()
-	low := sparse()
+	critical := alerttest.Storm()
+	low := alerttest.Sparse()
 	for _, a := range []*detector.Alert{critical, low} {
 		if err := p.Notify(t.Context(), a); err != nil {
 			t.Fatalf("publish %s: %v", a.Severity, err)
@@ -335,12 +337,12 @@ func TestSNSPublisherGoaws(t *testing.T) {
 			t.Fatalf("%d messages, want 2", len(msgs))
 		}
 		for _, msg := range msgs {
-			sev := msg.MessageAttributes[AttrSeverity]
+			sev := msg.MessageAttributes[alerts.AttrSeverity]
 			a := want[aws.ToString(sev.StringValue)]
 			if a == nil || aws.ToString(sev.DataType) != "String" {
 				t.Fatalf("severity attribute %+v", sev)
 			}
-			m, _ := NewMessage(a)
+			m, _ := alerts.NewMessage(a)
 			if aws.ToString(msg.Body) != m.Body {
 				t.Errorf("body differs from the published one:\n%s", aws.ToString(msg.Body))
 			}
@@ -349,7 +351,7 @@ func TestSNSPublisherGoaws(t *testing.T) {
 					t.Errorf("attribute %s = %q, want %q", k, got, v)
 				}
 			}
-			got, err := ParseMessage(aws.ToString(msg.Body))
+			got, err := alerts.ParseMessage(aws.ToString(msg.Body))
 			if err != nil || got.Count != a.Count || got.Principal != a.Principal {
 				t.Errorf("parsed %+v, %v", got, err)
 			}
@@ -369,15 +371,15 @@ func TestSNSPublisherGoaws(t *testing.T) {
 			if err := json.Unmarshal([]byte(aws.ToString(msg.Body)), &env); err != nil {
 				t.Fatalf("envelope: %v", err)
 			}
-			a := want[env.MessageAttributes[AttrSeverity].Value]
+			a := want[env.MessageAttributes[alerts.AttrSeverity].Value]
 			if a == nil {
 				t.Fatalf("envelope attributes %+v", env.MessageAttributes)
 			}
-			m, _ := NewMessage(a)
+			m, _ := alerts.NewMessage(a)
 			if env.Type != "Notification" || env.TopicArn != f.topicARN || env.Subject != m.Subject || env.Message != m.Body {
 				t.Errorf("envelope %+v does not carry the message", env)
 			}
-			if r := env.MessageAttributes[AttrRule]; r.Type != "String" || r.Value != a.Rule {
+			if r := env.MessageAttributes[alerts.AttrRule]; r.Type != "String" || r.Value != a.Rule {
 				t.Errorf("rule attribute %+v", r)
 			}
 		}
@@ -388,7 +390,7 @@ func TestSNSPublisherGoaws(t *testing.T) {
 		if len(msgs) != 1 {
 			t.Fatalf("%d messages on the paging queue, want only the critical one", len(msgs))
 		}
-		if got := aws.ToString(msgs[0].MessageAttributes[AttrSeverity].StringValue); got != detector.SeverityCritical {
+		if got := aws.ToString(msgs[0].MessageAttributes[alerts.AttrSeverity].StringValue); got != detector.SeverityCritical {
 			t.Errorf("paged a %s alert", got)
 		}
 	})
@@ -396,11 +398,11 @@ func TestSNSPublisherGoaws(t *testing.T) {
 
 func TestSNSPublisherGoawsHuge(t *testing.T) {
 	f := newGoaws(t)
-	p, err := NewSNSPublisher(f.sns, f.topicARN, nil)
+	p, err := New(f.sns, f.topicARN, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := storm()
+	a := alerttest.Storm()
 	a.Reason = strings.Repeat("ü", 300_000)
 	for i := range a.UserAgents {
 		a.UserAgents[i] = strings.Repeat("x", 100_000)
@@ -413,21 +415,21 @@ func TestSNSPublisherGoawsHuge(t *testing.T) {
 		t.Fatalf("%d messages, want 1", len(msgs))
 	}
 	body := aws.ToString(msgs[0].Body)
-	if len(body) > messageBudget {
+	if len(body) > alerts.MaxMessageBytes/2 {
 		t.Errorf("delivered body of %d bytes", len(body))
 	}
-	if got, err := ParseMessage(body); err != nil || got.Count != a.Count {
+	if got, err := alerts.ParseMessage(body); err != nil || got.Count != a.Count {
 		t.Errorf("parsed %+v, %v", got, err)
 	}
 }
 
 func TestSNSPublisherGoawsNoTopic(t *testing.T) {
 	ep := goawsEndpoint(t)
-	p, err := NewSNSPublisher(testSNSClient(ep), "arn:aws:sns:us-east-1:100010001000:no-such-topic-"+fmt.Sprint(time.Now().UnixNano()), nil)
+	p, err := New(testSNSClient(ep), "arn:aws:sns:us-east-1:100010001000:no-such-topic-"+fmt.Sprint(time.Now().UnixNano()), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = p.Notify(t.Context(), sparse())
+	err = p.Notify(t.Context(), alerttest.Sparse())
 	if !errors.Is(err, ErrRejected) {
 		t.Errorf("publish to a missing topic: %v (want ErrRejected)", err)
 	}

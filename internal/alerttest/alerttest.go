@@ -1,4 +1,5 @@
-package alerts
+// Package alerttest holds alert fixtures shared by the tests of alerts and its adapters.
+package alerttest
 
 import (
 	"fmt"
@@ -7,10 +8,11 @@ import (
 	"github.com/secretwatch/secretwatch/detector"
 )
 
-var t0 = time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)
+// T0 is the fixtures' reference time.
+var T0 = time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)
 
-// fixture returns a complete alert of rule, as the detector produces it.
-func fixture(rule string) *detector.Alert {
+// Fixture returns a complete alert of rule, as the detector produces it.
+func Fixture(rule string) *detector.Alert {
 	a := &detector.Alert{
 		Rule:           rule,
 		Severity:       detector.SeverityCritical,
@@ -22,9 +24,9 @@ func fixture(rule string) *detector.Alert {
 		Session:        "gh-actions-4711",
 		Account:        "123456789012",
 		Region:         "eu-west-1",
-		Window:         t0.Truncate(time.Hour),
-		FirstSeen:      t0,
-		LastSeen:       t0,
+		Window:         T0.Truncate(time.Hour),
+		FirstSeen:      T0,
+		LastSeen:       T0,
 		Count:          1,
 		EventIDs:       []string{"5e0c7a2b-8f1d-4c3e-9a6b-1d2e3f4a5b6c"},
 		SourceIPs:      []string{"203.0.113.7"},
@@ -51,7 +53,7 @@ func fixture(rule string) *detector.Alert {
 		a.Principal = "arn:aws:iam::123456789012:role/app-backend"
 		a.Session = ""
 		a.Count = 240
-		a.LastSeen = t0.Add(59 * time.Minute)
+		a.LastSeen = T0.Add(59 * time.Minute)
 		a.EventIDs = []string{
 			"0b7f2c1e-0000-4000-8000-000000000001",
 			"0b7f2c1e-0000-4000-8000-000000000002",
@@ -67,10 +69,10 @@ func fixture(rule string) *detector.Alert {
 }
 
 // storm is an unexpected-principal alert standing for 10,000 reads, with every list full.
-func storm() *detector.Alert {
-	a := fixture(detector.RuleUnexpectedPrincipal)
+func Storm() *detector.Alert {
+	a := Fixture(detector.RuleUnexpectedPrincipal)
 	a.Count = 10000
-	a.LastSeen = t0.Add(42*time.Minute + 13*time.Second)
+	a.LastSeen = T0.Add(42*time.Minute + 13*time.Second)
 	a.EventIDs = nil
 	for i := range detector.MaxAlertEventIDs {
 		a.EventIDs = append(a.EventIDs, fmt.Sprintf("7c1d0e5a-1111-4222-8333-%012d", i))
@@ -85,7 +87,7 @@ func storm() *detector.Alert {
 }
 
 // sparse is an alert with every optional field missing.
-func sparse() *detector.Alert {
+func Sparse() *detector.Alert {
 	return &detector.Alert{
 		Rule:      detector.RuleFirstSeenPrincipal,
 		Severity:  detector.SeverityLow,
@@ -93,8 +95,8 @@ func sparse() *detector.Alert {
 		Principal: "arn:aws:iam::123456789012:user/alice",
 		Account:   "123456789012",
 		Region:    "us-east-1",
-		FirstSeen: t0,
-		LastSeen:  t0,
+		FirstSeen: T0,
+		LastSeen:  T0,
 		Count:     1,
 		Reason:    "First read of shared/api-key by user/alice.",
 	}
@@ -102,8 +104,8 @@ func sparse() *detector.Alert {
 
 // hostile carries what an attacker controls in CloudTrail (user agent, session name) and
 // characters a terminal or phone must not interpret.
-func hostile() *detector.Alert {
-	a := fixture(detector.RuleUnexpectedPrincipal)
+func Hostile() *detector.Alert {
+	a := Fixture(detector.RuleUnexpectedPrincipal)
 	a.Principal = "arn:aws:sts::999988887777:assumed-role/ext\u202eauditor/x"
 	a.Session = "sess\x1b[2J\x1b[Hclear"
 	a.UserAgents = []string{"curl/8.5.0\r\n[CRITICAL] fake line", "Mozilla/5.0 \xff\xfe bad bytes", "grüße/1.0 ✓"}

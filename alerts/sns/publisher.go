@@ -1,4 +1,7 @@
-package alerts
+// Package sns publishes secretwatch alerts to an SNS topic (the on-call engineer's pager).
+// The message format is alerts.Message; see the alerts package documentation for why it is a plain
+// String message with attributes.
+package sns
 
 import (
 	"context"
@@ -8,10 +11,11 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
+	awssns "github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sns/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/secretwatch/secretwatch/alerts"
 	"github.com/secretwatch/secretwatch/detector"
 )
 
@@ -36,26 +40,26 @@ const (
 // carry it.
 var ErrRejected = errors.New("rejected by SNS")
 
-// snsPublishAPI is the part of *sns.Client the publisher uses.
+// snsPublishAPI is the part of *awssns.Client the publisher uses.
 type snsPublishAPI interface {
-	Publish(ctx context.Context, in *sns.PublishInput, optFns ...func(*sns.Options)) (*sns.PublishOutput, error)
+	Publish(ctx context.Context, in *awssns.PublishInput, optFns ...func(*awssns.Options)) (*awssns.PublishOutput, error)
 }
 
-// SNSPublisher is a [detector.Notifier] that publishes each alert to an SNS topic as a
+// Publisher is a [detector.Notifier] that publishes each alert to an SNS topic as a
 // [Message]: plain String message structure, the subject of [Subject], a body holding the human
 // text and the alert as a last JSON line, and String message attributes rule, severity, secret
 // and account for subscription filter policies. See the package documentation for why.
-type SNSPublisher struct {
+type Publisher struct {
 	client   snsPublishAPI
 	topicARN string
 	logger   *slog.Logger
 }
 
-var _ detector.Notifier = (*SNSPublisher)(nil)
+var _ detector.Notifier = (*Publisher)(nil)
 
-// NewSNSPublisher returns a publisher to the standard (not FIFO) topic topicARN through client
-// (an *sns.Client). A nil logger discards.
-func NewSNSPublisher(client snsPublishAPI, topicARN string, logger *slog.Logger) (*SNSPublisher, error) {
+// New returns a publisher to the standard (not FIFO) topic topicARN through client
+// (an *awssns.Client). A nil logger discards.
+func New(client snsPublishAPI, topicARN string, logger *slog.Logger) (*Publisher, error) {
 	if client == nil {
 		return nil, errors.New("alerts: sns publisher: nil client")
 	}
@@ -68,20 +72,20 @@ func NewSNSPublisher(client snsPublishAPI, topicARN string, logger *slog.Logger)
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &SNSPublisher{client: client, topicARN: topicARN, logger: logger}, nil
+	return &Publisher{client: client, topicARN: topicARN, logger: logger}, nil
 }
 
 // Notify publishes a. If SNS rejects the message as invalid, it publishes once more in a
 // conservative fallback form (ASCII only, fixed subject, the contract's two attributes) and
 // logs a warning; an error means the alert was not delivered: transient errors (throttling,
 // 5xx, network, ctx) are returned wrapped, permanent ones wrapped with [ErrRejected] too.
-func (p *SNSPublisher) Notify(ctx context.Context, a *detector.Alert) error {
+func (p *Publisher) Notify(ctx context.Context, a *detector.Alert) error {
 	if a == nil {
-		return fmt.Errorf("alerts: sns publish: %w", errNilAlert)
+		return fmt.Errorf("alerts: sns publish: %w", errors.New("nil alert"))
 	}
-	m, err := NewMessage(a)
+	m, err := alerts.NewMessage(a)
 	if err != nil {
-		return fmt.Errorf("alerts: sns publish %s: %w: %w", clean(a.Key()), ErrRejected, err)
+		return fmt.Errorf("alerts: sns publish %s: %w: %w", alerts.Clean(a.Key()), ErrRejected, err)
 	}
 	out, err := p.client.Publish(ctx, p.input(m))
 	if err == nil {
@@ -92,7 +96,7 @@ func (p *SNSPublisher) Notify(ctx context.Context, a *detector.Alert) error {
 		return p.wrap(a, err, err)
 	}
 
-	fb := fallbackMessage(a)
+	fb := alerts.FallbackMessage(a)
 	out, fbErr := p.client.Publish(ctx, p.input(fb))
 	if fbErr != nil {
 		// The fallback's error decides: if it was throttled, a retry may deliver.
@@ -103,8 +107,8 @@ func (p *SNSPublisher) Notify(ctx context.Context, a *detector.Alert) error {
 	return nil
 }
 
-func (p *SNSPublisher) input(m Message) *sns.PublishInput {
-	in := &sns.PublishInput{
+func (p *Publisher) input(m alerts.Message) *awssns.PublishInput {
+	in := &awssns.PublishInput{
 		TopicArn: aws.String(p.topicARN),
 		Subject:  aws.String(m.Subject),
 		Message:  aws.String(m.Body),
@@ -118,7 +122,7 @@ func (p *SNSPublisher) input(m Message) *sns.PublishInput {
 	return in
 }
 
-func (p *SNSPublisher) attrs(a *detector.Alert, out *sns.PublishOutput, size int) []any {
+func (p *Publisher) attrs(a *detector.Alert, out *awssns.PublishOutput, size int) []any {
 	id := ""
 	if out != nil {
 		id = aws.ToString(out.MessageId)
@@ -136,52 +140,11 @@ func (p *SNSPublisher) attrs(a *detector.Alert, out *sns.PublishOutput, size int
 }
 
 // wrap wraps err, adding ErrRejected unless last (the error of the last attempt) is transient.
-func (p *SNSPublisher) wrap(a *detector.Alert, last, err error) error {
+func (p *Publisher) wrap(a *detector.Alert, last, err error) error {
 	if transient(last) {
-		return fmt.Errorf("alerts: sns publish %s to %s: %w", clean(a.Key()), p.topicARN, err)
+		return fmt.Errorf("alerts: sns publish %s to %s: %w", alerts.Clean(a.Key()), p.topicARN, err)
 	}
-	return fmt.Errorf("alerts: sns publish %s to %s: %w: %w", clean(a.Key()), p.topicARN, ErrRejected, err)
-}
-
-// fallbackMessage is the form published when SNS refused the full one: printable ASCII only
-// (the JSON line escapes non-ASCII as \uXXXX), a subject from severity and rule alone, the
-// body clipped to 64 KiB, and only the rule and severity attributes.
-func fallbackMessage(a *detector.Alert) Message {
-	full, err := NewMessage(clipAlert(a, 512))
-	if err != nil {
-		full = Message{Body: Render(a)}
-	}
-	text, js, _ := strings.Cut(full.Body, "\n"+JSONMarker+"\n")
-	text = clipUTF8(asciiText(text), 64<<10, clipMarker)
-	attrs := map[string]string{}
-	for _, k := range []string{AttrRule, AttrSeverity} {
-		if v, ok := full.Attributes[k]; ok {
-			attrs[k] = v
-		}
-	}
-	return Message{
-		Subject:    "[" + strings.ToUpper(orDefault(asciiLine(a.Severity), "alert")) + "] secretwatch " + clipUTF8(asciiLine(a.Rule), 64, ""),
-		Body:       text + "\n" + JSONMarker + "\n" + asciiJSON(js),
-		Attributes: attrs,
-	}
-}
-
-// asciiJSON escapes every non-ASCII rune of the JSON text js as \uXXXX (a surrogate pair above
-// U+FFFF). Outside strings JSON is ASCII, so the result is the same JSON value.
-func asciiJSON(js string) string {
-	var b strings.Builder
-	for _, r := range js {
-		switch {
-		case r < 0x80:
-			b.WriteRune(r)
-		case r > 0xFFFF:
-			r -= 0x10000
-			fmt.Fprintf(&b, `\u%04x\u%04x`, 0xD800+(r>>10), 0xDC00+(r&0x3FF))
-		default:
-			fmt.Fprintf(&b, `\u%04x`, r)
-		}
-	}
-	return b.String()
+	return fmt.Errorf("alerts: sns publish %s to %s: %w: %w", alerts.Clean(a.Key()), p.topicARN, ErrRejected, err)
 }
 
 // transient reports whether err is worth retrying as it is: throttling, a 5xx, a network
