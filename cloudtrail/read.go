@@ -20,8 +20,19 @@ import (
 type Option func(*readConfig)
 
 type readConfig struct {
-	stdin io.Reader
+	stdin   io.Reader
+	workers int
 }
+
+// WithWorkers decodes up to n files at once (n > 1), still yielding every item in the order a
+// sequential Read would. Memory stays bounded: at most n+1 files are in flight, each with at
+// most a few hundred decoded items waiting.
+func WithWorkers(n int) Option {
+	return func(c *readConfig) { c.workers = n }
+}
+
+// pendingItems bounds the decoded items one in-flight file may hold before its reader waits.
+const pendingItems = 256
 
 // WithStdin makes the path "-" read r instead of os.Stdin.
 func WithStdin(r io.Reader) Option {
@@ -39,6 +50,9 @@ func Read(ctx context.Context, paths []string, opts ...Option) iter.Seq[Item] {
 	cfg := readConfig{stdin: os.Stdin}
 	for _, o := range opts {
 		o(&cfg)
+	}
+	if cfg.workers > 1 {
+		return readParallel(ctx, paths, cfg)
 	}
 	return func(yield func(Item) bool) {
 		done := false
@@ -77,6 +91,74 @@ func Read(ctx context.Context, paths []string, opts ...Option) iter.Seq[Item] {
 				if done {
 					return
 				}
+			}
+		}
+	}
+}
+
+// readParallel is Read with cfg.workers files decoded at once. A dispatcher walks the inputs in
+// order and hands each file to a goroutine that decodes it into its own bounded channel; the
+// channels are queued in input order (at most cfg.workers ahead of the consumer), so items come
+// out exactly as a sequential Read would yield them.
+func readParallel(ctx context.Context, paths []string, cfg readConfig) iter.Seq[Item] {
+	return func(yield func(Item) bool) {
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		order := make(chan chan Item, cfg.workers)
+		go func() {
+			defer close(order)
+			queue := func(ch chan Item) bool {
+				select {
+				case order <- ch:
+					return true
+				case <-ctx.Done():
+					return false
+				}
+			}
+			single := func(it Item) bool {
+				ch := make(chan Item, 1)
+				ch <- it
+				close(ch)
+				return queue(ch)
+			}
+			for _, p := range paths {
+				files, errs := expand(p)
+				for _, err := range errs {
+					if !single(Item{Source: errorPath(err, p), Err: err}) {
+						return
+					}
+				}
+				for _, f := range files {
+					ch := make(chan Item, pendingItems)
+					if !queue(ch) {
+						return
+					}
+					go func() {
+						defer close(ch)
+						readFile(f, cfg.stdin, func(it Item) bool {
+							select {
+							case ch <- it:
+								return true
+							case <-ctx.Done():
+								return false
+							}
+						})
+					}()
+				}
+			}
+		}()
+		for ch := range order {
+			for it := range ch {
+				if ctx.Err() != nil {
+					break
+				}
+				if !yield(it) {
+					return
+				}
+			}
+			if err := ctx.Err(); err != nil {
+				yield(Item{Source: "", Err: fmt.Errorf("cloudtrail: %w", context.Cause(ctx))})
+				return
 			}
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 
 	"github.com/secretwatch/secretwatch/cloudtrail"
 	"github.com/secretwatch/secretwatch/detector"
@@ -33,7 +34,7 @@ func (e *env) learn(ctx context.Context, args []string) error {
 	}
 	l := detector.NewLearner()
 	var records, malformed int64
-	for it := range cloudtrail.Read(ctx, files, cloudtrail.WithStdin(e.stdin)) {
+	for it := range cloudtrail.Read(ctx, files, cloudtrail.WithStdin(e.stdin), cloudtrail.WithWorkers(runtime.GOMAXPROCS(0))) {
 		if it.Err != nil && !(errors.Is(it.Err, cloudtrail.ErrIncomplete) && it.Record != nil) {
 			if errors.Is(it.Err, cloudtrail.ErrUnreadable) || ctx.Err() != nil {
 				return fmt.Errorf("learn: %w", it.Err)

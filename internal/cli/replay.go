@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"maps"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -35,6 +36,7 @@ type replayFlags struct {
 	warmup    time.Duration
 	spike     detector.SpikeConfig
 	verbose   bool
+	workers   int
 }
 
 func (e *env) replayFlagSet(name string, f *replayFlags) *flag.FlagSet {
@@ -51,6 +53,7 @@ func (e *env) replayFlagSet(name string, f *replayFlags) *flag.FlagSet {
 	fs.Float64Var(&f.spike.Sigmas, "spike-sigmas", 6, "read-spike: robust standard deviations above the median")
 	fs.Float64Var(&f.spike.Ratio, "spike-ratio", 5, "read-spike: minimum multiple of the median")
 	fs.IntVar(&f.spike.MinSamples, "spike-min-days", 3, "read-spike: prior same-kind days needed (warm-up)")
+	fs.IntVar(&f.workers, "workers", runtime.GOMAXPROCS(0), "log files decoded at once (output order is unchanged)")
 	fs.BoolVar(&f.verbose, "v", false, "log skipped records (positions and reasons, never contents) to stderr")
 	return fs
 }
@@ -140,7 +143,7 @@ func (e *env) replay(ctx context.Context, args []string) error {
 		prog.update(stats.Records)
 		return nil
 	}
-	for it := range cloudtrail.Read(ctx, files, cloudtrail.WithStdin(e.stdin)) {
+	for it := range cloudtrail.Read(ctx, files, cloudtrail.WithStdin(e.stdin), cloudtrail.WithWorkers(f.workers)) {
 		prog.file(it.Source)
 		if it.Err != nil && !(errors.Is(it.Err, cloudtrail.ErrIncomplete) && it.Record != nil) {
 			if errors.Is(it.Err, cloudtrail.ErrUnreadable) || ctx.Err() != nil {
