@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/secretwatch/secretwatch/alerts"
@@ -97,9 +98,10 @@ func (e *env) replay(ctx context.Context, args []string) error {
 		}
 	}
 	st := remote.Store
+	closeStore := func() error { return nil }
 	if st == nil {
-		local, closeStore, err := openStore(f.store, f.retention)
-		if err != nil {
+		var local Store
+		if local, closeStore, err = openStore(f.store, f.retention); err != nil {
 			return err
 		}
 		defer closeStore()
@@ -184,6 +186,9 @@ func (e *env) replay(ctx context.Context, args []string) error {
 			return fmt.Errorf("replay: metrics: %w", err)
 		}
 	}
+	if err := closeStore(); err != nil {
+		return fmt.Errorf("replay: %w", err)
+	}
 	writeSummary(e.stderr, stats, len(files), time.Since(started), agg.Len(), problems)
 	return nil
 }
@@ -211,15 +216,16 @@ func loadAllowList(path string) (*detector.AllowList, error) {
 	return al, nil
 }
 
-func openStore(path string, retention time.Duration) (Store, func(), error) {
+// openStore opens the local store; its close function may be called more than once.
+func openStore(path string, retention time.Duration) (Store, func() error, error) {
 	if path == ":memory:" {
-		return baseline.NewMemoryStore(retention), func() {}, nil
+		return baseline.NewMemoryStore(retention), func() error { return nil }, nil
 	}
-	st, err := baseline.OpenBoltStore(path, retention)
+	st, err := baseline.OpenBoltStore(path, retention, baseline.BulkLoad())
 	if err != nil {
 		return nil, nil, fmt.Errorf("store: %w", err)
 	}
-	return st, func() { st.Close() }, nil
+	return st, sync.OnceValue(st.Close), nil
 }
 
 func writeSummary(w io.Writer, s detector.Stats, files int, took time.Duration, distinct int, problems []string) {
