@@ -140,6 +140,22 @@ func (d *Detector) Process(ctx context.Context, recs []*cloudtrail.Record) (Resu
 	}
 	merged := map[string]*Alert{}
 	var order []string
+	// The series are the state after the whole batch, so every read of one series in one hour
+	// gets the same spike verdict: compute it once.
+	type spikeKey struct {
+		SeriesKey
+		hour int64
+	}
+	verdicts := map[spikeKey]spikeVerdict{}
+	spikeOf := func(k SeriesKey, s *Series, h int64) spikeVerdict {
+		sk := spikeKey{k, h}
+		v, ok := verdicts[sk]
+		if !ok {
+			v = checkSpike(d.cfg.Spike, s, h, d.cfg.Retention)
+			verdicts[sk] = v
+		}
+		return v
+	}
 	emit := func(a *Alert) {
 		k := a.Key() + "|" + a.Window.Format(time.RFC3339)
 		if m, ok := merged[k]; ok {
@@ -171,8 +187,8 @@ func (d *Detector) Process(ctx context.Context, recs []*cloudtrail.Record) (Resu
 		if fresh {
 			n = 1
 		}
-		pair := rec.Series[SeriesKey{Secret: r.Secret, Principal: r.Principal}]
-		whole := rec.Series[SeriesKey{Secret: r.Secret}]
+		pairKey, wholeKey := SeriesKey{Secret: r.Secret, Principal: r.Principal}, SeriesKey{Secret: r.Secret}
+		pair, whole := rec.Series[pairKey], rec.Series[wholeKey]
 		allowed, entry := d.cfg.AllowList.Allowed(r.ref, r.Principal)
 		if !allowed {
 			if fresh {
@@ -183,12 +199,12 @@ func (d *Detector) Process(ctx context.Context, recs []*cloudtrail.Record) (Resu
 			emit(d.firstSeen(r, entry, whole, n))
 		}
 		if pair != nil {
-			if v := checkSpike(d.cfg.Spike, pair, Hour(r.Time), d.cfg.Retention); v.Spike {
+			if v := spikeOf(pairKey, pair, Hour(r.Time)); v.Spike {
 				emit(d.spike(r, v, false, n))
 			}
 		}
 		if whole != nil {
-			if v := checkSpike(d.cfg.Spike, whole, Hour(r.Time), d.cfg.Retention); v.Spike {
+			if v := spikeOf(wholeKey, whole, Hour(r.Time)); v.Spike {
 				emit(d.spike(r, v, true, n))
 			}
 		}
