@@ -42,7 +42,7 @@ type Alert struct {
 	Window         time.Time `json:"window"` // start of the suppression window (event time)
 	FirstSeen      time.Time `json:"firstSeen"`
 	LastSeen       time.Time `json:"lastSeen"`
-	Count          int64     `json:"count"`
+	Count          int64     `json:"count"` // reads behind the alert in its window (the series' count)
 	EventIDs       []string  `json:"eventIDs"`
 	SourceIPs      []string  `json:"sourceIPs"`
 	UserAgents     []string  `json:"userAgents"`
@@ -56,10 +56,12 @@ func (a *Alert) Key() string {
 	return a.Rule + "|" + a.Secret + "|" + a.Principal
 }
 
-// Merge folds b (same Key and Window) into a: counts add up, time range widens, bounded lists
-// keep their first distinct values, and the reason of the latest occurrence wins.
+// Merge folds b (same Key and Window) into a: the count is the larger (both are the reads the
+// store had counted in the window when each was raised, so the later one is the larger), the
+// time range widens, bounded lists keep their first distinct values, and the reason of the
+// latest occurrence wins.
 func (a *Alert) Merge(b *Alert) {
-	a.Count += b.Count
+	a.Count = max(a.Count, b.Count)
 	if b.FirstSeen.Before(a.FirstSeen) {
 		a.FirstSeen = b.FirstSeen
 	}

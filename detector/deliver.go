@@ -46,22 +46,29 @@ func (g *Aggregator) Len() int { return len(g.order) }
 
 // Deliver claims each alert with the suppressor and notifies the ones not yet delivered in their
 // window. It returns the alerts delivered, by rule. On error it stops: the caller fails the
-// invocation, and a retry delivers what is left (claims with Count 0 for redelivered events keep
-// counts exact, the delivered flag keeps pages single).
+// invocation, and a retry delivers what is left (an alert's count comes from the store's exactly-
+// once counts, so a retry recomputes it exactly; the delivered flag keeps pages single). The
+// alerts passed in are not modified; the notifier receives a copy.
 func Deliver(ctx context.Context, as []*Alert, sup Suppressor, n Notifier) (map[string]int64, error) {
 	delivered := map[string]int64{}
 	for _, a := range as {
-		st, err := sup.Claim(ctx, a.Key(), a.Window, a.Count)
+		st, err := sup.Claim(ctx, a.Key(), a.Window, 0)
 		if err != nil {
 			return delivered, fmt.Errorf("detector: claim alert %s: %w", a.Key(), err)
 		}
 		if st.Delivered {
 			continue
 		}
-		if st.Count > a.Count {
-			a.Count = st.Count // occurrences claimed by earlier batches of this window
+		if a.Count > st.Count {
+			// The window's item keeps the largest count seen (an alert's count is the reads its
+			// series had in the window, so it only grows).
+			if st, err = sup.Claim(ctx, a.Key(), a.Window, a.Count-st.Count); err != nil {
+				return delivered, fmt.Errorf("detector: claim alert %s: %w", a.Key(), err)
+			}
 		}
-		if err := n.Notify(ctx, a); err != nil {
+		out := *a
+		out.Count = max(st.Count, a.Count)
+		if err := n.Notify(ctx, &out); err != nil {
 			return delivered, fmt.Errorf("detector: notify %s: %w", a.Key(), err)
 		}
 		if err := sup.MarkDelivered(ctx, a.Key(), a.Window); err != nil {

@@ -183,29 +183,29 @@ func (d *Detector) Process(ctx context.Context, recs []*cloudtrail.Record) (Resu
 		if r.Denied {
 			continue
 		}
-		n := int64(0)
-		if fresh {
-			n = 1
-		}
 		pairKey, wholeKey := SeriesKey{Secret: r.Secret, Principal: r.Principal}, SeriesKey{Secret: r.Secret}
 		pair, whole := rec.Series[pairKey], rec.Series[wholeKey]
+		window := r.Time.Truncate(d.cfg.SuppressWindow).UTC()
+		// An alert counts the reads its series has in the window, as the store counted them:
+		// exact however often the events were delivered or the batch retried.
+		pairCount, wholeCount := d.windowCount(pair, window), d.windowCount(whole, window)
 		allowed, entry := d.cfg.AllowList.Allowed(r.ref, r.Principal)
 		if !allowed {
 			if fresh {
 				res.Stats.Unexpected++
 			}
-			emit(d.unexpected(r, entry, n))
+			emit(d.unexpected(r, entry, pairCount))
 		} else if pair != nil && whole != nil && pair.FirstEventID == r.EventID && d.warm(whole, r.Time) {
-			emit(d.firstSeen(r, entry, whole, n))
+			emit(d.firstSeen(r, entry, whole, pairCount))
 		}
 		if pair != nil {
 			if v := spikeOf(pairKey, pair, Hour(r.Time)); v.Spike {
-				emit(d.spike(r, v, false, n))
+				emit(d.spike(r, v, false, pairCount))
 			}
 		}
 		if whole != nil {
 			if v := spikeOf(wholeKey, whole, Hour(r.Time)); v.Spike {
-				emit(d.spike(r, v, true, n))
+				emit(d.spike(r, v, true, wholeCount))
 			}
 		}
 	}
@@ -213,6 +213,22 @@ func (d *Detector) Process(ctx context.Context, recs []*cloudtrail.Record) (Resu
 		res.Alerts = append(res.Alerts, merged[k])
 	}
 	return res, nil
+}
+
+// windowCount is the number of reads s has in the suppression window starting at w: the hours
+// the window covers (a window shorter than an hour counts its whole hour). At least 1 — the read
+// being judged — even if a store returned no hour for it.
+func (d *Detector) windowCount(s *Series, w time.Time) int64 {
+	if s == nil {
+		return 1
+	}
+	var n int64
+	first := Hour(w)
+	last := Hour(w.Add(d.cfg.SuppressWindow - time.Nanosecond))
+	for h := first; h <= last; h++ {
+		n += s.Hours[h]
+	}
+	return max(n, 1)
 }
 
 // warm reports whether the secret has enough history for a new principal to be news.

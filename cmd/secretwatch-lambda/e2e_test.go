@@ -720,10 +720,6 @@ func TestE2EOutage(t *testing.T) {
 // must count 1.
 func TestE2EOutageBeforeAlertClaim(t *testing.T) {
 	env := needEnv(t, envTestSNS, envTestRIE, envTestNode, envTestDynalite)
-	t.Skip("known bug (reported to the detector/Lambda owners): a read counted in both items whose alert " +
-		"claim was lost to a crash is redelivered as a duplicate (Fresh=false), so detector.Process emits its " +
-		"alert with Count 0, detector.Deliver claims 0 (the alert item keeps c=0) and publishes \"count\":0; " +
-		"remove this Skip once Deliver publishes such an alert with the occurrences it stands for")
 	d := newPrivateDynalite(t, env[envTestNode], env[envTestDynalite])
 	r := newRig(t, env, d.endpoint())
 	evs := r.corpus
