@@ -59,6 +59,7 @@ func TestReadWithWorkersStops(t *testing.T) {
 		}
 	}
 	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
 	var last Item
 	m := 0
 	for it := range Read(ctx, []string{tree}, WithWorkers(4)) {
