@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"github.com/secretwatch/secretwatch/alerts"
 	"github.com/secretwatch/secretwatch/internal/alerttest"
+	"github.com/secretwatch/secretwatch/internal/goawstest"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -22,9 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	awssns "github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqsschemas "github.com/aws/aws-sdk-go-v2/service/sqs/schemas"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
-	"github.com/aws/smithy-go/transport/http/protocol/awsquery"
 
 	"github.com/secretwatch/secretwatch/detector"
 )
@@ -233,16 +232,6 @@ func goawsEndpoint(t *testing.T) string {
 	return ep
 }
 
-// goawsSQS returns an SQS client for goaws, which speaks only the query protocol. (sqs.New sets
-// the protocol after reading Options, so it must be switched in an option function.)
-func goawsSQS(endpoint string) *sqs.Client {
-	return sqs.New(sqs.Options{
-		Region:       "us-east-1",
-		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
-		BaseEndpoint: aws.String(endpoint),
-	}, func(o *sqs.Options) { o.Protocol = awsquery.New(sqsschemas.AmazonSQS) })
-}
-
 type goawsFixture struct {
 	sns      *awssns.Client
 	sqs      *sqs.Client
@@ -253,67 +242,19 @@ type goawsFixture struct {
 }
 
 func newGoaws(t *testing.T) *goawsFixture {
-	ep := goawsEndpoint(t)
-	ctx := t.Context()
-	f := &goawsFixture{sns: testSNSClient(ep), sqs: goawsSQS(ep)}
-	suffix := fmt.Sprintf("%d", time.Now().UnixNano())
-	topic, err := f.sns.CreateTopic(ctx, &awssns.CreateTopicInput{Name: aws.String("secretwatch-alerts-" + suffix)})
-	if err != nil {
-		t.Fatalf("goaws at %s: create topic: %v", ep, err)
+	g := goawstest.New(t, goawsEndpoint(t), "secretwatch-alerts")
+	return &goawsFixture{
+		sns: g.SNS, sqs: g.SQS, topicARN: g.TopicARN,
+		raw:      g.Queue(t, "raw", map[string]string{"RawMessageDelivery": "true"}),
+		envelope: g.Queue(t, "envelope", nil),
+		paging:   g.Queue(t, "paging", map[string]string{"RawMessageDelivery": "true", "FilterPolicy": `{"severity":["critical","high"]}`}),
 	}
-	f.topicARN = aws.ToString(topic.TopicArn)
-	t.Cleanup(func() {
-		_, _ = f.sns.DeleteTopic(context.WithoutCancel(ctx), &awssns.DeleteTopicInput{TopicArn: topic.TopicArn})
-	})
-	queue := func(name string, attrs map[string]string) string {
-		q, err := f.sqs.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name + "-" + suffix)})
-		if err != nil {
-			t.Fatalf("create queue: %v", err)
-		}
-		t.Cleanup(func() {
-			_, _ = f.sqs.DeleteQueue(context.WithoutCancel(ctx), &sqs.DeleteQueueInput{QueueUrl: q.QueueUrl})
-		})
-		qa, err := f.sqs.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
-			QueueUrl: q.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
-		if err != nil {
-			t.Fatalf("queue attributes: %v", err)
-		}
-		if _, err := f.sns.Subscribe(ctx, &awssns.SubscribeInput{
-			TopicArn: topic.TopicArn, Protocol: aws.String("sqs"),
-			Endpoint: aws.String(qa.Attributes[string(sqstypes.QueueAttributeNameQueueArn)]), Attributes: attrs,
-		}); err != nil {
-			t.Fatalf("subscribe: %v", err)
-		}
-		return aws.ToString(q.QueueUrl)
-	}
-	f.raw = queue("raw", map[string]string{"RawMessageDelivery": "true"})
-	f.envelope = queue("envelope", nil)
-	f.paging = queue("paging", map[string]string{"RawMessageDelivery": "true", "FilterPolicy": `{"severity":["critical","high"]}`})
-	return f
 }
 
-// receive returns the messages in queue, waiting up to 5 s for want of them.
+// receive returns the messages of queue: want of them, and any beyond (see goawstest.Drain).
 func (f *goawsFixture) receive(t *testing.T, queue string, want int) []sqstypes.Message {
 	t.Helper()
-	var msgs []sqstypes.Message
-	deadline := time.Now().Add(5 * time.Second)
-	for len(msgs) < want && time.Now().Before(deadline) {
-		out, err := f.sqs.ReceiveMessage(t.Context(), &sqs.ReceiveMessageInput{
-			QueueUrl: aws.String(queue), MaxNumberOfMessages: 10, MessageAttributeNames: []string{"All"}})
-		if err != nil {
-			t.Fatalf("receive: %v", err)
-		}
-		msgs = append(msgs, out.Messages...)
-		if len(out.Messages) == 0 {
-			time.Sleep(50 * time.Millisecond)
-		}
-	}
-	// Anything beyond want must not be there either.
-	out, err := f.sqs.ReceiveMessage(t.Context(), &sqs.ReceiveMessageInput{QueueUrl: aws.String(queue), MaxNumberOfMessages: 10})
-	if err != nil {
-		t.Fatalf("receive: %v", err)
-	}
-	return append(msgs, out.Messages...)
+	return goawstest.Drain(t, f.sqs, want, queue)[0]
 }
 
 func TestSNSPublisherGoaws(t *testing.T) {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"github.com/secretwatch/secretwatch/internal/goawstest"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -13,12 +14,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqsschemas "github.com/aws/aws-sdk-go-v2/service/sqs/schemas"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
-	"github.com/aws/smithy-go/transport/http/protocol/awsquery"
 
 	"github.com/secretwatch/secretwatch/alerts"
 	"github.com/secretwatch/secretwatch/internal/cli"
@@ -40,25 +35,8 @@ func TestReplayToAWSTargets(t *testing.T) {
 	ctx := t.Context()
 	suffix := fmt.Sprint(time.Now().UnixNano())
 
-	snsc := sns.New(sns.Options{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""), BaseEndpoint: aws.String(snsEP)})
-	sqsc := sqs.New(sqs.Options{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""), BaseEndpoint: aws.String(snsEP)},
-		func(o *sqs.Options) { o.Protocol = awsquery.New(sqsschemas.AmazonSQS) })
-	topic, err := snsc.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("backfill-" + suffix)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	q, err := sqsc.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("backfill-" + suffix)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	qa, err := sqsc.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: q.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := snsc.Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("sqs"),
-		Endpoint: aws.String(qa.Attributes["QueueArn"]), Attributes: map[string]string{"RawMessageDelivery": "true"}}); err != nil {
-		t.Fatal(err)
-	}
+	g := goawstest.New(t, snsEP, "backfill")
+	queue := g.Queue(t, "backfill", map[string]string{"RawMessageDelivery": "true"})
 
 	var cwRequests atomic.Int64
 	cw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -78,7 +56,7 @@ func TestReplayToAWSTargets(t *testing.T) {
 	}
 	args := []string{"replay", "--config", allow, "--format", "json",
 		"--dynamodb-table", "backfill-" + suffix, "--create-table", "--dynamodb-endpoint", ddb,
-		"--sns-topic-arn", aws.ToString(topic.TopicArn), "--sns-endpoint", snsEP,
+		"--sns-topic-arn", g.TopicARN, "--sns-endpoint", snsEP,
 		"--cloudwatch-namespace", "SecretWatchTest", "--cloudwatch-endpoint", cw.URL, stratus}
 	replay := func() (string, string) {
 		var o, e bytes.Buffer
@@ -92,20 +70,12 @@ func TestReplayToAWSTargets(t *testing.T) {
 		t.Fatalf("%d alerts on stdout, want 20\n%s", n, sum)
 	}
 	received := map[string]bool{}
-	deadline := time.Now().Add(5 * time.Second)
-	for len(received) < 20 && time.Now().Before(deadline) {
-		m, err := sqsc.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: q.QueueUrl, MaxNumberOfMessages: 10})
+	for _, msg := range goawstest.Drain(t, g.SQS, 20, queue)[0] {
+		a, err := alerts.ParseMessage(aws.ToString(msg.Body))
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("alert message: %v", err)
 		}
-		for _, msg := range m.Messages {
-			a, err := alerts.ParseMessage(aws.ToString(msg.Body))
-			if err != nil {
-				t.Fatalf("alert message: %v", err)
-			}
-			received[a.Secret] = true
-			sqsc.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: q.QueueUrl, ReceiptHandle: msg.ReceiptHandle})
-		}
+		received[a.Secret] = true
 	}
 	if len(received) != 20 {
 		t.Errorf("%d distinct alerts arrived through SNS, want 20", len(received))
@@ -118,11 +88,7 @@ func TestReplayToAWSTargets(t *testing.T) {
 	if out != "" || !strings.Contains(sum, "0 new, 0 denied, 20 duplicates") {
 		t.Errorf("second replay: alerts %q\n%s", out, sum)
 	}
-	m, err := sqsc.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: q.QueueUrl, MaxNumberOfMessages: 10})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(m.Messages) != 0 {
-		t.Errorf("second replay paged again: %d messages", len(m.Messages))
+	if again := goawstest.Drain(t, g.SQS, 0, queue)[0]; len(again) != 0 {
+		t.Errorf("second replay paged again: %d messages", len(again))
 	}
 }

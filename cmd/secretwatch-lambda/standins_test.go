@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/secretwatch/secretwatch/internal/goawstest"
 	"io"
 	"net"
 	"net/http"
@@ -39,9 +40,7 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqsschemas "github.com/aws/aws-sdk-go-v2/service/sqs/schemas"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
-	"github.com/aws/smithy-go/transport/http/protocol/awsquery"
 
 	ddbstore "github.com/secretwatch/secretwatch/baseline/dynamodb"
 )
@@ -785,8 +784,7 @@ func newGoawsFixture(tb testing.TB, endpoint string) *goawsFixture {
 		sns: sns.New(sns.Options{Region: "us-east-1", Credentials: creds, BaseEndpoint: aws.String(endpoint)}),
 		// goaws speaks only the query protocol for SQS; sqs.New sets Protocol after reading
 		// Options, so it is switched in an option function.
-		sqs: sqs.New(sqs.Options{Region: "us-east-1", Credentials: creds, BaseEndpoint: aws.String(endpoint), RetryMaxAttempts: 1},
-			func(o *sqs.Options) { o.Protocol = awsquery.New(sqsschemas.AmazonSQS) }),
+		sqs: goawstest.SQSClient(endpoint),
 	}
 	suffix := fmt.Sprintf("%d-%d", time.Now().UnixNano()%1e12, tableSeq.Add(1))
 	topic, err := f.sns.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("sw-lambda-alerts-" + suffix)})
@@ -826,61 +824,10 @@ func newGoawsFixture(tb testing.TB, endpoint string) *goawsFixture {
 	return f
 }
 
-// drain receives and deletes the messages of queue until want distinct ones (by MessageId, which
-// SQS keeps when it delivers a message again) arrived or 10 s passed; then it waits out the
-// visibility timeout once and receives again, to catch any beyond want. It returns each message
-// once.
-//
-// goaws and the SDK's query-protocol client occasionally lose a ReceiveMessage response body
-// ("use of closed network connection" while deserializing); goaws has then hidden those messages
-// for the queue's visibility timeout. The SQS client does not retry (a retry would receive other
-// messages and hide the first ones for good), the queues have a 1 s visibility timeout, and a
-// failed receive is simply repeated: the hidden messages come back and are received again.
+// drain receives the messages of the queues (see goawstest.Drain).
 func (f *goawsFixture) drain(tb testing.TB, want int, queues ...string) [][]sqstypes.Message {
 	tb.Helper()
-	seen := map[string]bool{}
-	out := make([][]sqstypes.Message, len(queues))
-	var lost int
-	recv := func(i int) int {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		q := aws.String(queues[i])
-		got, err := f.sqs.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: q,
-			MaxNumberOfMessages: 10, MessageAttributeNames: []string{"All"}})
-		if err != nil {
-			lost++
-			if lost > 20 {
-				tb.Fatalf("receive from %s keeps failing: %v", queues[i], err)
-			}
-			return -1
-		}
-		for _, m := range got.Messages {
-			// A handle of a message that became visible again may be stale: not an error here.
-			f.sqs.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: q, ReceiptHandle: m.ReceiptHandle})
-			if id := queues[i] + " " + aws.ToString(m.MessageId); !seen[id] {
-				seen[id] = true
-				out[i] = append(out[i], m)
-			}
-		}
-		return len(got.Messages)
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for i := range queues {
-		for len(out[i]) < want && time.Now().Before(deadline) {
-			if recv(i) <= 0 {
-				time.Sleep(100 * time.Millisecond)
-			}
-		}
-	}
-	time.Sleep(2200 * time.Millisecond) // > visibility timeout + goaws' 1 s sweep
-	for i := range queues {
-		for n := 0; n < 200 && recv(i) != 0 && len(out[i]) <= want+1000; n++ {
-		}
-	}
-	if lost > 0 {
-		tb.Logf("drain: %d receive responses lost and repeated (goaws/SDK, see drain)", lost)
-	}
-	return out
+	return goawstest.Drain(tb, f.sqs, want, queues...)
 }
 
 // goarchHost is the architecture of the machine (the emulator runs the binary natively).
