@@ -27,11 +27,14 @@ func Hour(t time.Time) int64 { return t.Unix() / 3600 }
 
 // Series is the state of one baseline series after an update.
 type Series struct {
-	FirstSeen    time.Time // earliest successful read recorded (zero: none)
+	// FirstSeen is the earliest successful read of the series' current presence: the first read
+	// ever or, after a silence longer than the retention window, the first read since (zero:
+	// none). Stores whose history expires (DynamoDB) see only the retention window anyway.
+	FirstSeen    time.Time
 	FirstEventID string    // event ID of the read that set FirstSeen
 	LastSeen     time.Time // latest successful read recorded
-	Reads        int64     // successful reads, all time
-	Denied       int64     // denied reads, all time
+	Reads        int64     // successful reads (all time in the local stores; within retention in DynamoDB)
+	Denied       int64     // denied reads (likewise)
 	// Hours maps Hour(eventTime) → successful reads in that hour, for the hours inside the
 	// store's retention window. Hours without reads are absent (zero).
 	Hours map[int64]int64
