@@ -1,5 +1,7 @@
 package detector
 
+import "slices"
+
 // Event kinds the detector understands. Everything else is counted as "not ours" and skipped.
 const (
 	KindRead   = "read"   // a secret value was (or was attempted to be) read
@@ -51,7 +53,7 @@ func HandledEvents() map[string][]string {
 		for n := range names {
 			out[src] = append(out[src], n)
 		}
-		sortStrings(out[src])
+		slices.Sort(out[src])
 	}
 	return out
 }

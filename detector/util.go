@@ -1,5 +1,0 @@
-package detector
-
-import "sort"
-
-func sortStrings(s []string) { sort.Strings(s) }
