@@ -22,6 +22,8 @@ const (
 	none       = "(none)"
 	readBy     = " read by "
 	unknown    = "(unknown)"
+	// allPrincipals stands for the principal of a secret-wide alert.
+	allPrincipals = "all principals"
 )
 
 // errNilAlert is returned by every function of the package that is handed a nil alert.
@@ -58,9 +60,13 @@ func Render(a *detector.Alert) string {
 	b.WriteString("\n")
 
 	section(&b, "Who")
-	field(&b, "principal", orDefault(a.Principal, unknown))
-	field(&b, "type", orDefault(a.PrincipalType, unknown))
-	field(&b, "session", orDefault(a.Session, none))
+	if a.Principal == "" && a.Secret != "" {
+		field(&b, "principal", "("+allPrincipals+": the secret as a whole; top readers under Why)")
+	} else {
+		field(&b, "principal", orDefault(a.Principal, unknown))
+		field(&b, "type", orDefault(a.PrincipalType, unknown))
+		field(&b, "session", orDefault(a.Session, none))
+	}
 
 	section(&b, "What")
 	field(&b, "secret", orDefault(secretName(a), unknown))
@@ -316,6 +322,9 @@ func isAlnum(s string) bool {
 // returned as it is.
 func shortPrincipal(a *detector.Alert) string {
 	p := a.Principal
+	if p == "" && a.Secret != "" {
+		return allPrincipals // a secret-wide alert (read-spike of the whole secret)
+	}
 	parts := strings.SplitN(p, ":", 6)
 	if len(parts) != 6 || parts[0] != "arn" || parts[5] == "" {
 		return p

@@ -49,6 +49,12 @@ var textCases = []struct {
 	{"unexpected-principal", func() *detector.Alert { return alerttest.Fixture(detector.RuleUnexpectedPrincipal) }},
 	{"first-seen-principal", func() *detector.Alert { return alerttest.Fixture(detector.RuleFirstSeenPrincipal) }},
 	{"read-spike", func() *detector.Alert { return alerttest.Fixture(detector.RuleReadSpike) }},
+	{"read-spike-whole-secret", func() *detector.Alert {
+		a := alerttest.Fixture(detector.RuleReadSpike)
+		a.Principal, a.PrincipalType, a.Session = "", "", ""
+		a.Reason += "; top readers this hour: arn:aws:iam::123456789012:role/ci-deploy (41)"
+		return a
+	}},
 	{"storm", alerttest.Storm},
 	{"missing-optional", alerttest.Sparse},
 	{"hostile", alerttest.Hostile},

@@ -205,7 +205,9 @@ func (d *Detector) Process(ctx context.Context, recs []*cloudtrail.Record) (Resu
 		}
 		if whole != nil {
 			if v := spikeOf(wholeKey, whole, Hour(r.Time)); v.Spike {
-				emit(d.spike(r, v, true, wholeCount))
+				a := d.spike(r, v, true, wholeCount)
+				a.Reason += "; top readers this hour: " + topReaders(rec.Series, r.Secret, Hour(r.Time), 3)
+				emit(a)
 			}
 		}
 	}
@@ -342,6 +344,34 @@ func (d *Detector) spike(r *read, v spikeVerdict, whole bool, n int64) *Alert {
 	a.NextStep = "Find who drives the extra reads (principals and source IPs below; CloudTrail for the hour). " +
 		"A new deployment or a retry loop is benign but costly; a credential being harvested is not — if the caller is unknown, revoke and rotate."
 	return a
+}
+
+// topReaders names the principals with the most reads of secret in hour h, among the series the
+// batch touched, with their counts.
+func topReaders(series map[SeriesKey]*Series, secret string, h int64, n int) string {
+	type reader struct {
+		p string
+		c int64
+	}
+	var rs []reader
+	for k, s := range series {
+		if k.Secret == secret && k.Principal != "" && s.Hours[h] > 0 {
+			rs = append(rs, reader{k.Principal, s.Hours[h]})
+		}
+	}
+	slices.SortFunc(rs, func(a, b reader) int { return cmp.Or(cmp.Compare(b.c, a.c), cmp.Compare(a.p, b.p)) })
+	parts := make([]string, 0, n)
+	for i, r := range rs {
+		if i == n {
+			parts = append(parts, fmt.Sprintf("and %d more", len(rs)-n))
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%s (%d)", r.p, r.c))
+	}
+	if len(parts) == 0 {
+		return "unknown"
+	}
+	return strings.Join(parts, ", ")
 }
 
 func describePrincipal(p Principal) string {

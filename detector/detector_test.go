@@ -233,6 +233,9 @@ func TestReadSpike(t *testing.T) {
 		if !bytes.Contains([]byte(a.Reason), []byte("baseline 7.0")) || !bytes.Contains([]byte(a.Reason), []byte("Mon 14:00")) {
 			t.Errorf("reason lacks the baseline numbers: %s", a.Reason)
 		}
+		if a.Principal == "" && !bytes.Contains([]byte(a.Reason), []byte("top readers this hour: arn:aws:iam::111122223333:role/app-api (280)")) {
+			t.Errorf("secret-wide spike does not name its top reader: %s", a.Reason)
+		}
 	}
 }
 
