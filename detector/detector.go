@@ -99,6 +99,9 @@ func (d *Detector) Process(ctx context.Context, recs []*cloudtrail.Record) (Resu
 			res.Stats.Skip(SkipMalformed)
 			continue
 		}
+		if rec.EventSource == "secretsmanager.amazonaws.com" {
+			res.Stats.SecretsManager++
+		}
 		kind, ok := Kind(rec.EventSource, rec.EventName)
 		if !ok {
 			res.Stats.Skip(SkipNotHandled)

@@ -21,6 +21,7 @@ const (
 type Stats struct {
 	Records         int64            `json:"records"`         // records read
 	Handled         int64            `json:"handled"`         // records of events the detector acts on
+	SecretsManager  int64            `json:"secretsManager"`  // records from secretsmanager.amazonaws.com, handled or not
 	Reads           int64            `json:"reads"`           // fresh successful reads of a secret
 	Denied          int64            `json:"denied"`          // fresh failed reads
 	Duplicates      int64            `json:"duplicates"`      // redelivered events, not counted again
@@ -55,6 +56,7 @@ func (s *Stats) ParseFailures() int64 {
 func (s *Stats) Add(o Stats) {
 	s.Records += o.Records
 	s.Handled += o.Handled
+	s.SecretsManager += o.SecretsManager
 	s.Reads += o.Reads
 	s.Denied += o.Denied
 	s.Duplicates += o.Duplicates

@@ -231,6 +231,7 @@ func openStore(path string, retention time.Duration) (Store, func() error, error
 func writeSummary(w io.Writer, s detector.Stats, files int, took time.Duration, distinct int, problems []string) {
 	rate := float64(s.Records) / max(took.Seconds(), 1e-9)
 	fmt.Fprintf(w, "\nsecretwatch replay: %d records from %d files in %s (%.0f records/s)\n", s.Records, files, took.Round(time.Millisecond), rate)
+	fmt.Fprintf(w, "  Secrets Manager:       %d records\n", s.SecretsManager)
 	fmt.Fprintf(w, "  handled events:        %d (Secrets Manager reads and changes, monitoring tampering)\n", s.Handled)
 	fmt.Fprintf(w, "  secret reads:          %d new, %d denied, %d duplicates not counted again\n", s.Reads, s.Denied, s.Duplicates)
 	fmt.Fprintf(w, "  unexpected reads:      %d\n", s.Unexpected)
