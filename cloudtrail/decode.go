@@ -35,6 +35,9 @@ type Item struct {
 	Line int
 	// Err is set for an error, or a record's defects; see the cases above.
 	Err error
+	// Filtered is set when a WithPrefilter test rejected the value: it was not decoded, and only
+	// Source, Index and Line are set. Count it; it is not an error.
+	Filtered bool
 }
 
 // Decode reads one stream and yields its records in order. The stream may be gzip-compressed
@@ -53,7 +56,7 @@ type Item struct {
 // trusted. An empty stream yields one ErrMalformed item.
 func Decode(r io.Reader, source string) iter.Seq[Item] {
 	return func(yield func(Item) bool) {
-		decodeStream(r, source, yield)
+		decodeStream(r, source, nil, yield)
 	}
 }
 
@@ -118,6 +121,7 @@ func putBuf(br *bufio.Reader) {
 
 // stream holds the state of one Decode.
 type stream struct {
+	keep    func(raw []byte) bool // WithPrefilter's test; nil keeps everything
 	source  string
 	yield   func(Item) bool
 	src     *trackReader // the raw input: its errors are ErrUnreadable
@@ -127,8 +131,8 @@ type stream struct {
 }
 
 // decodeStream decodes r and reports whether the consumer wants more.
-func decodeStream(r io.Reader, source string, yield func(Item) bool) bool {
-	s := &stream{source: source, yield: yield, src: &trackReader{r: r}}
+func decodeStream(r io.Reader, source string, keep func([]byte) bool, yield func(Item) bool) bool {
+	s := &stream{source: source, keep: keep, yield: yield, src: &trackReader{r: r}}
 	s.run()
 	return !s.stopped
 }
@@ -365,6 +369,11 @@ func skipNested(dec *json.Decoder) error {
 // value yields the record(s) in one complete JSON value. logFile allows a {"Records":[…]}
 // envelope (not nested in another one). It reports whether the consumer wants more.
 func (s *stream) value(raw json.RawMessage, logFile bool) bool {
+	if s.keep != nil && !logFile && !s.keep(raw) {
+		// An element of a Records file or array that the caller's test says cannot matter: not
+		// decoded, only counted.
+		return s.emit(Item{Filtered: true}, nil)
+	}
 	rec, body, records, err := classify(raw, logFile, true)
 	if records != nil {
 		var elems []json.RawMessage

@@ -1,6 +1,7 @@
 package cloudtrail
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"path/filepath"
@@ -77,5 +78,49 @@ func TestReadWithWorkersStops(t *testing.T) {
 	}
 	if g := runtime.NumGoroutine(); g > before {
 		t.Errorf("%d goroutines left behind (%d before)", g-before, before)
+	}
+}
+
+// WithPrefilter skips exactly the elements its test rejects, keeps positions, and changes
+// nothing for the rest — alone and with workers.
+func TestReadWithPrefilter(t *testing.T) {
+	paths := []string{filepath.Join("..", "testdata", "cloudtrail"), filepath.Join("..", "testdata", "example")}
+	keep := func(raw []byte) bool { return bytes.Contains(raw, []byte(`"secretsmanager.amazonaws.com"`)) }
+	type want struct {
+		line string
+		kept bool // the unfiltered item's raw JSON passes keep (or it is not a plain record)
+	}
+	var wants []want
+	for it := range Read(t.Context(), paths) {
+		wants = append(wants, want{itemLine(it), it.Raw == nil || keep(it.Raw)})
+	}
+	for _, opts := range [][]Option{{WithPrefilter(keep)}, {WithPrefilter(keep), WithWorkers(3)}} {
+		var got []Item
+		for it := range Read(t.Context(), paths, opts...) {
+			got = append(got, it)
+		}
+		if len(got) != len(wants) {
+			t.Fatalf("%d items with the prefilter, %d without", len(got), len(wants))
+		}
+		filtered := 0
+		for i, it := range got {
+			if it.Filtered {
+				filtered++
+				if it.Record != nil || it.Err != nil || it.Raw != nil {
+					t.Fatalf("filtered item carries content: %+v", it)
+				}
+				if wants[i].kept {
+					t.Fatalf("item %d filtered, but its JSON passes the test: %s", i, wants[i].line)
+				}
+				continue
+			}
+			if itemLine(it) != wants[i].line {
+				t.Fatalf("item %d = %s, want %s", i, itemLine(it), wants[i].line)
+			}
+		}
+		if filtered == 0 {
+			t.Fatal("nothing was filtered")
+		}
+		t.Logf("%d of %d items filtered", filtered, len(wants))
 	}
 }

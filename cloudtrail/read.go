@@ -22,6 +22,16 @@ type Option func(*readConfig)
 type readConfig struct {
 	stdin   io.Reader
 	workers int
+	keep    func(raw []byte) bool
+}
+
+// WithPrefilter skips decoding the elements of a Records file or JSON array whose raw JSON keep
+// rejects: they are yielded with Item.Filtered set, so they can still be counted. keep must be a
+// conservative, cheap test on the bytes (for example: does the record mention an event source of
+// interest at all); whatever it keeps is decoded and judged as usual. Top-level values (a single
+// record, an NDJSON line, an EventBridge event) are always decoded.
+func WithPrefilter(keep func(raw []byte) bool) Option {
+	return func(c *readConfig) { c.keep = keep }
 }
 
 // WithWorkers decodes up to n files at once (n > 1), still yielding every item in the order a
@@ -87,7 +97,7 @@ func Read(ctx context.Context, paths []string, opts ...Option) iter.Seq[Item] {
 				if cancelled(f) {
 					return
 				}
-				readFile(f, cfg.stdin, y)
+				readFile(f, cfg, y)
 				if done {
 					return
 				}
@@ -135,7 +145,7 @@ func readParallel(ctx context.Context, paths []string, cfg readConfig) iter.Seq[
 					}
 					go func() {
 						defer close(ch)
-						readFile(f, cfg.stdin, func(it Item) bool {
+						readFile(f, cfg, func(it Item) bool {
 							select {
 							case ch <- it:
 								return true
@@ -164,9 +174,9 @@ func readParallel(ctx context.Context, paths []string, cfg readConfig) iter.Seq[
 	}
 }
 
-func readFile(path string, stdin io.Reader, yield func(Item) bool) {
+func readFile(path string, cfg readConfig, yield func(Item) bool) {
 	if path == "-" {
-		decodeStream(stdin, "-", yield)
+		decodeStream(cfg.stdin, "-", cfg.keep, yield)
 		return
 	}
 	f, err := os.Open(path)
@@ -175,7 +185,7 @@ func readFile(path string, stdin io.Reader, yield func(Item) bool) {
 		return
 	}
 	defer f.Close()
-	decodeStream(f, path, yield)
+	decodeStream(f, path, cfg.keep, yield)
 }
 
 // Files expands paths into the list of inputs Read reads, in order. Each path keeps its place: a

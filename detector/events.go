@@ -1,6 +1,9 @@
 package detector
 
-import "slices"
+import (
+	"bytes"
+	"slices"
+)
 
 // Event kinds the detector understands. Everything else is counted as "not ours" and skipped.
 const (
@@ -56,4 +59,25 @@ func HandledEvents() map[string][]string {
 		slices.Sort(out[src])
 	}
 	return out
+}
+
+// sourceNeedles are the handled event sources as they appear in a record's JSON.
+var sourceNeedles = func() [][]byte {
+	var out [][]byte
+	for src := range handled {
+		out = append(out, []byte(`"`+src+`"`))
+	}
+	return out
+}()
+
+// MayHandle is a cheap test on a record's raw JSON: false means the record names none of the
+// handled event sources anywhere, so decoding it is wasted work (cloudtrail.WithPrefilter). True
+// only means "decode and see". CloudTrail writes these ASCII names unescaped.
+func MayHandle(raw []byte) bool {
+	for _, n := range sourceNeedles {
+		if bytes.Contains(raw, n) {
+			return true
+		}
+	}
+	return false
 }

@@ -34,7 +34,11 @@ func (e *env) learn(ctx context.Context, args []string) error {
 	}
 	l := detector.NewLearner()
 	var records, malformed int64
-	for it := range cloudtrail.Read(ctx, files, cloudtrail.WithStdin(e.stdin), cloudtrail.WithWorkers(runtime.GOMAXPROCS(0))) {
+	for it := range cloudtrail.Read(ctx, files, cloudtrail.WithStdin(e.stdin), cloudtrail.WithWorkers(runtime.GOMAXPROCS(0)), cloudtrail.WithPrefilter(detector.MayHandle)) {
+		if it.Filtered {
+			records++
+			continue
+		}
 		if it.Err != nil && !(errors.Is(it.Err, cloudtrail.ErrIncomplete) && it.Record != nil) {
 			if errors.Is(it.Err, cloudtrail.ErrUnreadable) || ctx.Err() != nil {
 				return fmt.Errorf("learn: %w", it.Err)

@@ -145,8 +145,13 @@ func (e *env) replay(ctx context.Context, args []string) error {
 		prog.update(stats.Records)
 		return nil
 	}
-	for it := range cloudtrail.Read(ctx, files, cloudtrail.WithStdin(e.stdin), cloudtrail.WithWorkers(f.workers)) {
+	for it := range cloudtrail.Read(ctx, files, cloudtrail.WithStdin(e.stdin), cloudtrail.WithWorkers(f.workers), cloudtrail.WithPrefilter(detector.MayHandle)) {
 		prog.file(it.Source)
+		if it.Filtered { // names no handled event source: not worth decoding
+			stats.Records++
+			stats.Skip(detector.SkipNotHandled)
+			continue
+		}
 		if it.Err != nil && !(errors.Is(it.Err, cloudtrail.ErrIncomplete) && it.Record != nil) {
 			if errors.Is(it.Err, cloudtrail.ErrUnreadable) || ctx.Err() != nil {
 				prog.done()
