@@ -66,3 +66,28 @@ func TestSecretIDs(t *testing.T) {
 		t.Error("array requestParameters: want error")
 	}
 }
+
+func TestMayHandle(t *testing.T) {
+	tests := []struct {
+		raw  string
+		want bool
+	}{
+		{`{"eventSource":"secretsmanager.amazonaws.com","eventName":"GetSecretValue"}`, true},
+		{`{"eventSource": "cloudtrail.amazonaws.com", "eventName": "StopLogging"}`, true},
+		{`{"detail-type":"AWS API Call via CloudTrail","detail":{"eventSource":"events.amazonaws.com"}}`, true},
+		{`{"eventSource":"kms.amazonaws.com","eventName":"Decrypt"}`, false},
+		{`{"eventSource":"s3.amazonaws.com","requestParameters":{"key":"secretsmanager.amazonaws.com-notes"}}`, false},
+		{``, false},
+	}
+	for _, tt := range tests {
+		if got := MayHandle([]byte(tt.raw)); got != tt.want {
+			t.Errorf("MayHandle(%s) = %v, want %v", tt.raw, got, tt.want)
+		}
+	}
+	// Every handled source is found.
+	for src := range HandledEvents() {
+		if !MayHandle([]byte(`{"eventSource":"` + src + `"}`)) {
+			t.Errorf("%s not found", src)
+		}
+	}
+}
