@@ -251,7 +251,10 @@ func writeSummary(w io.Writer, s detector.Stats, files int, took time.Duration, 
 	for _, n := range s.Alerts {
 		total += n
 	}
-	fmt.Fprintf(w, "  alerts:                %d %s", total, countsLine(s.Alerts))
+	fmt.Fprintf(w, "  alerts:                %d", total)
+	if total > 0 {
+		fmt.Fprintf(w, " %s", countsLine(s.Alerts))
+	}
 	if already := int64(distinct) - total; already > 0 {
 		fmt.Fprintf(w, "; %d more already delivered by an earlier run", already)
 	}
