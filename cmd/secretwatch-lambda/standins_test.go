@@ -777,51 +777,12 @@ type goawsFixture struct {
 
 func newGoawsFixture(tb testing.TB, endpoint string) *goawsFixture {
 	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	creds := credentials.NewStaticCredentialsProvider("local", "local", "")
-	f := &goawsFixture{
-		sns: sns.New(sns.Options{Region: "us-east-1", Credentials: creds, BaseEndpoint: aws.String(endpoint)}),
-		// goaws speaks only the query protocol for SQS; sqs.New sets Protocol after reading
-		// Options, so it is switched in an option function.
-		sqs: goawstest.SQSClient(endpoint),
+	g := goawstest.New(tb, endpoint, "sw-lambda-alerts")
+	return &goawsFixture{
+		sns: g.SNS, sqs: g.SQS, topicARN: g.TopicARN,
+		raw:      g.Queue(tb, "sw-raw", map[string]string{"RawMessageDelivery": "true"}),
+		envelope: g.Queue(tb, "sw-envelope", nil),
 	}
-	suffix := fmt.Sprintf("%d-%d", time.Now().UnixNano()%1e12, tableSeq.Add(1))
-	topic, err := f.sns.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("sw-lambda-alerts-" + suffix)})
-	if err != nil {
-		tb.Fatalf("goaws at %s: create topic: %v", endpoint, err)
-	}
-	f.topicARN = aws.ToString(topic.TopicArn)
-	tb.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		f.sns.DeleteTopic(ctx, &sns.DeleteTopicInput{TopicArn: topic.TopicArn})
-	})
-	queue := func(name string, attrs map[string]string) string {
-		q, err := f.sqs.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name + "-" + suffix),
-			Attributes: map[string]string{"VisibilityTimeout": "1"}})
-		if err != nil {
-			tb.Fatalf("create queue: %v", err)
-		}
-		tb.Cleanup(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			f.sqs.DeleteQueue(ctx, &sqs.DeleteQueueInput{QueueUrl: q.QueueUrl})
-		})
-		qa, err := f.sqs.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: q.QueueUrl,
-			AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
-		if err != nil {
-			tb.Fatalf("queue attributes: %v", err)
-		}
-		if _, err := f.sns.Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("sqs"),
-			Endpoint: aws.String(qa.Attributes[string(sqstypes.QueueAttributeNameQueueArn)]), Attributes: attrs}); err != nil {
-			tb.Fatalf("subscribe: %v", err)
-		}
-		return aws.ToString(q.QueueUrl)
-	}
-	f.raw = queue("sw-raw", map[string]string{"RawMessageDelivery": "true"})
-	f.envelope = queue("sw-envelope", nil)
-	return f
 }
 
 // drain receives the messages of the queues (see goawstest.Drain).
