@@ -150,6 +150,25 @@ func (d *Detector) Process(ctx context.Context, recs []*cloudtrail.Record) (Resu
 		hour int64
 	}
 	verdicts := map[spikeKey]spikeVerdict{}
+	// The allow-list's answer depends only on the secret and the principal: once per pair.
+	type verdict struct {
+		ok    bool
+		entry *AllowEntry
+	}
+	type pairARN struct {
+		SeriesKey
+		arn string // a glob may match the full ARN, known for some reads only
+	}
+	allowedPairs := map[pairARN]verdict{}
+	allowedOf := func(r *read) (bool, *AllowEntry) {
+		k := pairARN{SeriesKey{Secret: r.Secret, Principal: r.Principal}, r.ref.ARN}
+		v, ok := allowedPairs[k]
+		if !ok {
+			v.ok, v.entry = d.cfg.AllowList.Allowed(r.ref, r.Principal)
+			allowedPairs[k] = v
+		}
+		return v.ok, v.entry
+	}
 	spikeOf := func(k SeriesKey, s *Series, h int64) spikeVerdict {
 		sk := spikeKey{k, h}
 		v, ok := verdicts[sk]
@@ -192,7 +211,7 @@ func (d *Detector) Process(ctx context.Context, recs []*cloudtrail.Record) (Resu
 		// An alert counts the reads its series has in the window, as the store counted them:
 		// exact however often the events were delivered or the batch retried.
 		pairCount, wholeCount := d.windowCount(pair, window), d.windowCount(whole, window)
-		allowed, entry := d.cfg.AllowList.Allowed(r.ref, r.Principal)
+		allowed, entry := allowedOf(r)
 		if !allowed {
 			if fresh {
 				res.Stats.Unexpected++
