@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/secretwatch/secretwatch/baseline/internal/localstate"
 	"github.com/secretwatch/secretwatch/detector"
 )
 
@@ -16,7 +17,7 @@ var (
 // MemoryStore is a complete in-memory Store and Suppressor, for tests and one-off runs.
 type MemoryStore struct {
 	mu     sync.Mutex
-	st     state
+	st     localstate.State
 	series map[detector.SeriesKey]*detector.Series
 	seen   map[int64]map[string]struct{} // event day → compact event IDs
 	alerts map[string]*detector.AlertState
@@ -28,7 +29,7 @@ func NewMemoryStore(retention time.Duration) *MemoryStore {
 		retention = DefaultRetention
 	}
 	return &MemoryStore{
-		st:     state{retention: retention},
+		st:     localstate.State{Retention: retention},
 		series: map[detector.SeriesKey]*detector.Series{},
 		seen:   map[int64]map[string]struct{}{},
 		alerts: map[string]*detector.AlertState{},
@@ -44,19 +45,19 @@ func (m *MemoryStore) Record(ctx context.Context, reads []detector.Read) (detect
 	defer m.mu.Unlock()
 	out := detector.Recorded{Fresh: make([]bool, len(reads)), Series: map[detector.SeriesKey]*detector.Series{}}
 	for _, r := range reads {
-		if h := detector.Hour(r.Time); h > m.st.maxHour {
-			m.st.maxHour = h
+		if h := detector.Hour(r.Time); h > m.st.MaxHour {
+			m.st.MaxHour = h
 		}
 	}
 	for i, r := range reads {
-		keys := seriesKeys(r)
+		keys := localstate.SeriesKeys(r)
 		for _, k := range keys {
 			if m.series[k] == nil {
 				m.series[k] = &detector.Series{}
 			}
 			out.Series[k] = nil
 		}
-		day, id := dayOf(r.Time), eventKey(r.EventID)
+		day, id := localstate.DayOf(r.Time), localstate.EventKey(r.EventID)
 		ids := m.seen[day]
 		if ids == nil {
 			ids = map[string]struct{}{}
@@ -68,18 +69,18 @@ func (m *MemoryStore) Record(ctx context.Context, reads []detector.Read) (detect
 		ids[id] = struct{}{}
 		out.Fresh[i] = true
 		for _, k := range keys {
-			m.st.apply(m.series[k], r)
+			m.st.Apply(m.series[k], r)
 		}
 	}
-	minDay := m.st.dedupMinDay()
+	minDay := m.st.DedupMinDay()
 	for d := range m.seen {
 		if d < minDay {
 			delete(m.seen, d)
 		}
 	}
 	for k := range out.Series {
-		m.st.prune(m.series[k])
-		out.Series[k] = cloneSeries(m.series[k])
+		m.st.Prune(m.series[k])
+		out.Series[k] = localstate.CloneSeries(m.series[k])
 	}
 	return out, nil
 }
@@ -88,7 +89,7 @@ func (m *MemoryStore) Record(ctx context.Context, reads []detector.Read) (detect
 func (m *MemoryStore) Claim(ctx context.Context, key string, window time.Time, n int64) (detector.AlertState, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	id := alertID(key, window)
+	id := localstate.AlertID(key, window)
 	a := m.alerts[id]
 	if a == nil {
 		a = &detector.AlertState{}
@@ -102,7 +103,7 @@ func (m *MemoryStore) Claim(ctx context.Context, key string, window time.Time, n
 func (m *MemoryStore) MarkDelivered(ctx context.Context, key string, window time.Time) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	id := alertID(key, window)
+	id := localstate.AlertID(key, window)
 	if a := m.alerts[id]; a != nil {
 		a.Delivered = true
 	} else {
@@ -116,7 +117,7 @@ func (m *MemoryStore) Series(key detector.SeriesKey) *detector.Series {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if s := m.series[key]; s != nil {
-		return cloneSeries(s)
+		return localstate.CloneSeries(s)
 	}
 	return nil
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/secretwatch/secretwatch/detector"
 )
@@ -713,35 +714,18 @@ func (s *Store) pruneLocked(c *secretCache) {
 	}
 }
 
-// forEach runs fn for every element, at most `parallelism` at a time, and returns the first error.
+// forEach runs fn for every element, at most `parallelism` at a time, and returns the first error
+// (the others are cancelled through ctx).
 func forEach[T any](ctx context.Context, xs []T, fn func(context.Context, T) error) error {
 	if len(xs) == 1 {
 		return fn(ctx, xs[0])
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	sem := make(chan struct{}, parallelism)
-	var wg sync.WaitGroup
-	var once sync.Once
-	var first error
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(parallelism)
 	for _, x := range xs {
-		sem <- struct{}{}
-		if ctx.Err() != nil {
-			<-sem
-			break
-		}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			if err := fn(ctx, x); err != nil {
-				once.Do(func() { first = err; cancel() })
-			}
-		})
+		g.Go(func() error { return fn(ctx, x) })
 	}
-	wg.Wait()
-	if first == nil && ctx.Err() != nil {
-		first = ctx.Err()
-	}
-	return first
+	return g.Wait()
 }
 
 // snapshot returns a copy of the cached state of k (zero state, unknown, when absent).

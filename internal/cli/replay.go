@@ -17,6 +17,7 @@ import (
 
 	"github.com/secretwatch/secretwatch/alerts"
 	"github.com/secretwatch/secretwatch/baseline"
+	"github.com/secretwatch/secretwatch/baseline/bolt"
 	"github.com/secretwatch/secretwatch/cloudtrail"
 	"github.com/secretwatch/secretwatch/detector"
 )
@@ -226,7 +227,7 @@ func openStore(path string, retention time.Duration) (Store, func() error, error
 	if path == ":memory:" {
 		return baseline.NewMemoryStore(retention), func() error { return nil }, nil
 	}
-	st, err := baseline.OpenBoltStore(path, retention, baseline.BulkLoad())
+	st, err := bolt.Open(path, retention, bolt.BulkLoad())
 	if err != nil {
 		return nil, nil, fmt.Errorf("store: %w", err)
 	}

@@ -1,4 +1,6 @@
-package baseline
+// Package bolt is secretwatch's embedded file store (bbolt): the baseline store and alert
+// suppressor the CLI uses by default. One Record call is one transaction.
+package bolt
 
 import (
 	"context"
@@ -6,17 +8,19 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	bbolt "go.etcd.io/bbolt"
 
+	"github.com/secretwatch/secretwatch/baseline/internal/localstate"
 	"github.com/secretwatch/secretwatch/detector"
 )
 
 var (
-	_ detector.Store      = (*BoltStore)(nil)
-	_ detector.Suppressor = (*BoltStore)(nil)
+	_ detector.Store      = (*Store)(nil)
+	_ detector.Suppressor = (*Store)(nil)
 )
 
 var (
@@ -27,63 +31,63 @@ var (
 	keyMaxHour   = []byte("maxHour")
 )
 
-// BoltStore is the embedded file store the CLI uses by default (bbolt). One Record call is one
+// Store is the embedded file store the CLI uses by default (bbolt). One Record call is one
 // transaction: either every read of the call is counted, or none is.
-type BoltStore struct {
+type Store struct {
 	mu    sync.Mutex
-	db    *bolt.DB
-	st    state
+	db    *bbolt.DB
+	st    localstate.State
 	cache map[detector.SeriesKey]*detector.Series // decoded series, write-through
 }
 
-// BoltOption configures OpenBoltStore.
-type BoltOption func(*bolt.Options)
+// Option configures Open.
+type Option func(*bbolt.Options)
 
 // BulkLoad skips the fsync after every transaction and syncs once on Close: much faster for a
 // replay, and safe against a crash of the process (the page cache survives it). Only a crash of
 // the machine itself may lose the last transactions — rerun the replay then; it is idempotent.
-func BulkLoad() BoltOption { return func(o *bolt.Options) { o.NoSync = true } }
+func BulkLoad() Option { return func(o *bbolt.Options) { o.NoSync = true } }
 
-// OpenBoltStore opens (creating if needed) the store file at path.
-func OpenBoltStore(path string, retention time.Duration, opts ...BoltOption) (*BoltStore, error) {
+// Open opens (creating if needed) the store file at path.
+func Open(path string, retention time.Duration, opts ...Option) (*Store, error) {
 	if retention <= 0 {
-		retention = DefaultRetention
+		retention = localstate.DefaultRetention
 	}
-	bo := &bolt.Options{Timeout: 2 * time.Second, NoFreelistSync: true}
+	bo := &bbolt.Options{Timeout: 2 * time.Second, NoFreelistSync: true}
 	for _, o := range opts {
 		o(bo)
 	}
-	db, err := bolt.Open(path, 0o600, bo)
+	db, err := bbolt.Open(path, 0o600, bo)
 	if err != nil {
-		return nil, fmt.Errorf("baseline: open %s: %w", path, err)
+		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
 	}
-	s := &BoltStore{db: db, st: state{retention: retention}, cache: map[detector.SeriesKey]*detector.Series{}}
-	err = db.Update(func(tx *bolt.Tx) error {
+	s := &Store{db: db, st: localstate.State{Retention: retention}, cache: map[detector.SeriesKey]*detector.Series{}}
+	err = db.Update(func(tx *bbolt.Tx) error {
 		for _, b := range [][]byte{bucketSeries, bucketEvents, bucketAlerts, bucketMeta} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
 		}
 		if v := tx.Bucket(bucketMeta).Get(keyMaxHour); len(v) == 8 {
-			s.st.maxHour = int64(binary.BigEndian.Uint64(v))
+			s.st.MaxHour = int64(binary.BigEndian.Uint64(v))
 		}
 		return nil
 	})
 	if err != nil {
 		db.Close()
-		return nil, fmt.Errorf("baseline: init %s: %w", path, err)
+		return nil, fmt.Errorf("bolt: init %s: %w", path, err)
 	}
 	return s, nil
 }
 
 // Close syncs and closes the file.
-func (s *BoltStore) Close() error {
+func (s *Store) Close() error {
 	err := s.db.Sync()
 	if cerr := s.db.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("baseline: close: %w", err)
+		return fmt.Errorf("bolt: close: %w", err)
 	}
 	return nil
 }
@@ -95,20 +99,20 @@ func seriesKeyBytes(k detector.SeriesKey) []byte {
 func dayKey(d int64) []byte { return binary.BigEndian.AppendUint64(nil, uint64(d)) }
 
 // Record implements detector.Store.
-func (s *BoltStore) Record(ctx context.Context, reads []detector.Read) (detector.Recorded, error) {
+func (s *Store) Record(ctx context.Context, reads []detector.Read) (detector.Recorded, error) {
 	if err := ctx.Err(); err != nil {
 		return detector.Recorded{}, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := detector.Recorded{Fresh: make([]bool, len(reads)), Series: map[detector.SeriesKey]*detector.Series{}}
-	prevMax := s.st.maxHour
+	prevMax := s.st.MaxHour
 	touched := map[detector.SeriesKey]*detector.Series{}
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.db.Update(func(tx *bbolt.Tx) error {
 		sb, eb := tx.Bucket(bucketSeries), tx.Bucket(bucketEvents)
 		for _, r := range reads {
-			if h := detector.Hour(r.Time); h > s.st.maxHour {
-				s.st.maxHour = h
+			if h := detector.Hour(r.Time); h > s.st.MaxHour {
+				s.st.MaxHour = h
 			}
 		}
 		get := func(k detector.SeriesKey) (*detector.Series, error) {
@@ -124,13 +128,13 @@ func (s *BoltStore) Record(ctx context.Context, reads []detector.Read) (detector
 					}
 				}
 			} else {
-				se = cloneSeries(se) // the cache changes only when the transaction commits
+				se = localstate.CloneSeries(se) // the cache changes only when the transaction commits
 			}
 			touched[k] = se
 			return se, nil
 		}
 		for i, r := range reads {
-			keys := seriesKeys(r)
+			keys := localstate.SeriesKeys(r)
 			series := make([]*detector.Series, len(keys))
 			for j, k := range keys {
 				se, err := get(k)
@@ -139,11 +143,11 @@ func (s *BoltStore) Record(ctx context.Context, reads []detector.Read) (detector
 				}
 				series[j] = se
 			}
-			db, err := eb.CreateBucketIfNotExists(dayKey(dayOf(r.Time)))
+			db, err := eb.CreateBucketIfNotExists(dayKey(localstate.DayOf(r.Time)))
 			if err != nil {
 				return err
 			}
-			id := []byte(eventKey(r.EventID))
+			id := []byte(localstate.EventKey(r.EventID))
 			if db.Get(id) != nil {
 				continue
 			}
@@ -152,11 +156,11 @@ func (s *BoltStore) Record(ctx context.Context, reads []detector.Read) (detector
 			}
 			out.Fresh[i] = true
 			for _, se := range series {
-				s.st.apply(se, r)
+				s.st.Apply(se, r)
 			}
 		}
 		// Drop de-duplication days past the horizon.
-		minDay := s.st.dedupMinDay()
+		minDay := s.st.DedupMinDay()
 		var old [][]byte
 		c := eb.Cursor()
 		for k, _ := c.First(); k != nil && int64(binary.BigEndian.Uint64(k)) < minDay; k, _ = c.Next() {
@@ -168,20 +172,20 @@ func (s *BoltStore) Record(ctx context.Context, reads []detector.Read) (detector
 			}
 		}
 		for k, se := range touched {
-			s.st.prune(se)
+			s.st.Prune(se)
 			if err := sb.Put(seriesKeyBytes(k), encodeSeries(se)); err != nil {
 				return err
 			}
 		}
-		return tx.Bucket(bucketMeta).Put(keyMaxHour, binary.BigEndian.AppendUint64(nil, uint64(s.st.maxHour)))
+		return tx.Bucket(bucketMeta).Put(keyMaxHour, binary.BigEndian.AppendUint64(nil, uint64(s.st.MaxHour)))
 	})
 	if err != nil {
-		s.st.maxHour = prevMax
-		return detector.Recorded{}, fmt.Errorf("baseline: bolt record: %w", err)
+		s.st.MaxHour = prevMax
+		return detector.Recorded{}, fmt.Errorf("bolt: bolt record: %w", err)
 	}
 	for k, se := range touched {
 		s.cache[k] = se
-		out.Series[k] = cloneSeries(se)
+		out.Series[k] = localstate.CloneSeries(se)
 	}
 	if len(s.cache) > 200_000 {
 		clear(s.cache) // bounded memory; the file is the truth
@@ -190,40 +194,40 @@ func (s *BoltStore) Record(ctx context.Context, reads []detector.Read) (detector
 }
 
 // Claim implements detector.Suppressor.
-func (s *BoltStore) Claim(ctx context.Context, key string, window time.Time, n int64) (detector.AlertState, error) {
+func (s *Store) Claim(ctx context.Context, key string, window time.Time, n int64) (detector.AlertState, error) {
 	var st detector.AlertState
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.db.Update(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketAlerts)
-		id := []byte(alertID(key, window))
+		id := []byte(localstate.AlertID(key, window))
 		st = decodeAlert(b.Get(id))
 		st.Count += n
 		return b.Put(id, encodeAlert(st))
 	})
 	if err != nil {
-		return st, fmt.Errorf("baseline: bolt claim: %w", err)
+		return st, fmt.Errorf("bolt: bolt claim: %w", err)
 	}
 	return st, nil
 }
 
 // MarkDelivered implements detector.Suppressor.
-func (s *BoltStore) MarkDelivered(ctx context.Context, key string, window time.Time) error {
-	err := s.db.Update(func(tx *bolt.Tx) error {
+func (s *Store) MarkDelivered(ctx context.Context, key string, window time.Time) error {
+	err := s.db.Update(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketAlerts)
-		id := []byte(alertID(key, window))
+		id := []byte(localstate.AlertID(key, window))
 		st := decodeAlert(b.Get(id))
 		st.Delivered = true
 		return b.Put(id, encodeAlert(st))
 	})
 	if err != nil {
-		return fmt.Errorf("baseline: bolt mark delivered: %w", err)
+		return fmt.Errorf("bolt: bolt mark delivered: %w", err)
 	}
 	return nil
 }
 
 // Series returns one series (nil when unknown).
-func (s *BoltStore) Series(key detector.SeriesKey) (*detector.Series, error) {
+func (s *Store) Series(key detector.SeriesKey) (*detector.Series, error) {
 	var out *detector.Series
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx *bbolt.Tx) error {
 		v := tx.Bucket(bucketSeries).Get(seriesKeyBytes(key))
 		if v == nil {
 			return nil
@@ -232,16 +236,16 @@ func (s *BoltStore) Series(key detector.SeriesKey) (*detector.Series, error) {
 		return decodeSeries(v, out)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("baseline: bolt series: %w", err)
+		return nil, fmt.Errorf("bolt: bolt series: %w", err)
 	}
 	return out, nil
 }
 
 // EachSeries calls f for every series in key order, for reports and learn.
-func (s *BoltStore) EachSeries(f func(detector.SeriesKey, *detector.Series) error) error {
-	return s.db.View(func(tx *bolt.Tx) error {
+func (s *Store) EachSeries(f func(detector.SeriesKey, *detector.Series) error) error {
+	return s.db.View(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketSeries).ForEach(func(k, v []byte) error {
-			sec, pr, _ := cutByte(string(k), 0)
+			sec, pr, _ := strings.Cut(string(k), "\x00")
 			se := &detector.Series{}
 			if err := decodeSeries(v, se); err != nil {
 				return err
@@ -249,15 +253,6 @@ func (s *BoltStore) EachSeries(f func(detector.SeriesKey, *detector.Series) erro
 			return f(detector.SeriesKey{Secret: sec, Principal: pr}, se)
 		})
 	})
-}
-
-func cutByte(s string, b byte) (string, string, bool) {
-	for i := 0; i < len(s); i++ {
-		if s[i] == b {
-			return s[:i], s[i+1:], true
-		}
-	}
-	return s, "", false
 }
 
 func encodeAlert(st detector.AlertState) []byte {

@@ -1,4 +1,4 @@
-package baseline
+package bolt
 
 import (
 	"path/filepath"
@@ -11,16 +11,9 @@ import (
 
 const testRetention = 48 * time.Hour
 
-func TestMemoryStoreContract(t *testing.T) {
-	storetest.Store(t, storetest.Options{Retention: testRetention}, func(t *testing.T) detector.Store {
-		return NewMemoryStore(testRetention)
-	})
-	storetest.Suppressor(t, func(t *testing.T) detector.Suppressor { return NewMemoryStore(testRetention) })
-}
-
-func openBolt(t *testing.T) *BoltStore {
+func openBolt(t *testing.T) *Store {
 	t.Helper()
-	s, err := OpenBoltStore(filepath.Join(t.TempDir(), "sw.db"), testRetention)
+	s, err := Open(filepath.Join(t.TempDir(), "sw.db"), testRetention)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,13 +21,13 @@ func openBolt(t *testing.T) *BoltStore {
 	return s
 }
 
-func TestBoltStoreContract(t *testing.T) {
+func TestStoreContract(t *testing.T) {
 	storetest.Store(t, storetest.Options{Retention: testRetention}, func(t *testing.T) detector.Store { return openBolt(t) })
 	storetest.Suppressor(t, func(t *testing.T) detector.Suppressor { return openBolt(t) })
 }
 
 // The bolt store keeps its counts across a close and reopen, and keeps de-duplicating.
-func TestBoltStoreReopen(t *testing.T) {
+func TestStoreReopen(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "sw.db")
 	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	reads := []detector.Read{
@@ -42,7 +35,7 @@ func TestBoltStoreReopen(t *testing.T) {
 		{EventID: "7c9e6679-7425-40de-944b-e07fc1f90ae7", Secret: "a/r/s", Principal: "p2", Time: at.Add(time.Minute)},
 		{EventID: "not-a-uuid", Secret: "a/r/s", Principal: "p2", Time: at.Add(2 * time.Minute), Denied: true},
 	}
-	s, err := OpenBoltStore(path, 0)
+	s, err := Open(path, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +49,7 @@ func TestBoltStoreReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	s, err = OpenBoltStore(path, 0)
+	s, err = Open(path, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
