@@ -13,7 +13,9 @@ import (
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
+	bberrors "go.etcd.io/bbolt/errors"
 
+	"github.com/secretwatch/secretwatch/baseline/internal/bound"
 	"github.com/secretwatch/secretwatch/baseline/internal/localstate"
 	"github.com/secretwatch/secretwatch/detector"
 )
@@ -92,8 +94,27 @@ func (s *Store) Close() error {
 	return nil
 }
 
-func seriesKeyBytes(k detector.SeriesKey) []byte {
-	return []byte(k.Secret + "\x00" + k.Principal)
+// Key sizes: bbolt refuses keys over 32 KiB, and a secret ID or principal comes from a record
+// anyone in the account can write. A part longer than maxKeyPart, or one holding a NUL (the
+// separator) or starting with localstate.Digest's marker, is stored as its digest; the series
+// value then carries the readable names, bounded to maxNameText.
+const (
+	maxKeyPart  = 512
+	maxNameText = 2048
+)
+
+func keyPart(s string) (string, bool) {
+	if len(s) <= maxKeyPart && !strings.ContainsRune(s, 0) && !strings.HasPrefix(s, "\x01") {
+		return s, false
+	}
+	return localstate.Digest(s), true
+}
+
+// seriesKeyBytes is the bbolt key of a series, and whether a part of it is a digest.
+func seriesKeyBytes(k detector.SeriesKey) ([]byte, bool) {
+	sec, d1 := keyPart(k.Secret)
+	pr, d2 := keyPart(k.Principal)
+	return []byte(sec + "\x00" + pr), d1 || d2
 }
 
 func dayKey(d int64) []byte { return binary.BigEndian.AppendUint64(nil, uint64(d)) }
@@ -122,8 +143,8 @@ func (s *Store) Record(ctx context.Context, reads []detector.Read) (detector.Rec
 			se := s.cache[k]
 			if se == nil {
 				se = &detector.Series{}
-				if v := sb.Get(seriesKeyBytes(k)); v != nil {
-					if err := decodeSeries(v, se); err != nil {
+				if v := sb.Get(key(k)); v != nil {
+					if _, err := decodeSeries(v, se); err != nil {
 						return nil, fmt.Errorf("series %q/%q: %w", k.Secret, k.Principal, err)
 					}
 				}
@@ -173,7 +194,7 @@ func (s *Store) Record(ctx context.Context, reads []detector.Read) (detector.Rec
 		}
 		for k, se := range touched {
 			s.st.Prune(se)
-			if err := sb.Put(seriesKeyBytes(k), encodeSeries(se)); err != nil {
+			if err := sb.Put(encodeKeyed(k, se)); err != nil {
 				return err
 			}
 		}
@@ -181,7 +202,10 @@ func (s *Store) Record(ctx context.Context, reads []detector.Read) (detector.Rec
 	})
 	if err != nil {
 		s.st.MaxHour = prevMax
-		return detector.Recorded{}, fmt.Errorf("bolt: bolt record: %w", err)
+		if errors.Is(err, bberrors.ErrKeyTooLarge) || errors.Is(err, bberrors.ErrValueTooLarge) || errors.Is(err, bberrors.ErrKeyRequired) {
+			err = fmt.Errorf("%w: %w", detector.ErrUnstorable, err)
+		}
+		return detector.Recorded{}, fmt.Errorf("bolt: record: %w", err)
 	}
 	for k, se := range touched {
 		s.cache[k] = se
@@ -204,7 +228,7 @@ func (s *Store) Claim(ctx context.Context, key string, window time.Time, n int64
 		return b.Put(id, encodeAlert(st))
 	})
 	if err != nil {
-		return st, fmt.Errorf("bolt: bolt claim: %w", err)
+		return st, fmt.Errorf("bolt: claim: %w", err)
 	}
 	return st, nil
 }
@@ -219,24 +243,25 @@ func (s *Store) MarkDelivered(ctx context.Context, key string, window time.Time)
 		return b.Put(id, encodeAlert(st))
 	})
 	if err != nil {
-		return fmt.Errorf("bolt: bolt mark delivered: %w", err)
+		return fmt.Errorf("bolt: mark delivered: %w", err)
 	}
 	return nil
 }
 
 // Series returns one series (nil when unknown).
-func (s *Store) Series(key detector.SeriesKey) (*detector.Series, error) {
+func (s *Store) Series(k detector.SeriesKey) (*detector.Series, error) {
 	var out *detector.Series
 	err := s.db.View(func(tx *bbolt.Tx) error {
-		v := tx.Bucket(bucketSeries).Get(seriesKeyBytes(key))
+		v := tx.Bucket(bucketSeries).Get(key(k))
 		if v == nil {
 			return nil
 		}
 		out = &detector.Series{}
-		return decodeSeries(v, out)
+		_, err := decodeSeries(v, out)
+		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("bolt: bolt series: %w", err)
+		return nil, fmt.Errorf("bolt: series: %w", err)
 	}
 	return out, nil
 }
@@ -247,8 +272,12 @@ func (s *Store) EachSeries(f func(detector.SeriesKey, *detector.Series) error) e
 		return tx.Bucket(bucketSeries).ForEach(func(k, v []byte) error {
 			sec, pr, _ := strings.Cut(string(k), "\x00")
 			se := &detector.Series{}
-			if err := decodeSeries(v, se); err != nil {
+			names, err := decodeSeries(v, se)
+			if err != nil {
 				return err
+			}
+			if names != nil {
+				sec, pr = names[0], names[1]
 			}
 			return f(detector.SeriesKey{Secret: sec, Principal: pr}, se)
 		})
@@ -277,7 +306,31 @@ func decodeAlert(v []byte) detector.AlertState {
 	return st
 }
 
-const seriesVersion = 1
+// Series values: version 1 is the series; version 2 (keys holding a digest) starts with the
+// readable secret and principal, then the same.
+const (
+	seriesVersion      = 1
+	seriesVersionNames = 2
+)
+
+func key(k detector.SeriesKey) []byte {
+	b, _ := seriesKeyBytes(k)
+	return b
+}
+
+// encodeKeyed returns the key and value of series k.
+func encodeKeyed(k detector.SeriesKey, se *detector.Series) ([]byte, []byte) {
+	kb, digested := seriesKeyBytes(k)
+	if !digested {
+		return kb, encodeSeries(se)
+	}
+	b := []byte{seriesVersionNames}
+	for _, n := range []string{bound.Text(k.Secret, maxNameText), bound.Text(k.Principal, maxNameText)} {
+		b = binary.AppendUvarint(b, uint64(len(n)))
+		b = append(b, n...)
+	}
+	return kb, append(b, encodeSeries(se)...)
+}
 
 func encodeSeries(se *detector.Series) []byte {
 	b := []byte{seriesVersion}
@@ -304,7 +357,26 @@ func encodeSeries(se *detector.Series) []byte {
 
 var errCorrupt = errors.New("corrupt series record")
 
-func decodeSeries(v []byte, se *detector.Series) error {
+// decodeSeries decodes a series value into se, and returns the readable names a version 2
+// value carries (nil for version 1).
+func decodeSeries(v []byte, se *detector.Series) (*[2]string, error) {
+	var names *[2]string
+	if len(v) > 0 && v[0] == seriesVersionNames {
+		names = new([2]string)
+		v = v[1:]
+		for i := range names {
+			l, n := binary.Uvarint(v)
+			if n <= 0 || uint64(len(v)-n) < l {
+				return nil, errCorrupt
+			}
+			names[i] = string(v[n : n+int(l)])
+			v = v[n+int(l):]
+		}
+	}
+	return names, decodeBody(v, se)
+}
+
+func decodeBody(v []byte, se *detector.Series) error {
 	if len(v) == 0 || v[0] != seriesVersion {
 		return errCorrupt
 	}

@@ -2,6 +2,7 @@ package bolt
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -80,15 +81,92 @@ func TestSeriesEncodingRoundTrip(t *testing.T) {
 		Hours: map[int64]int64{493000: 3, 493001: 0, 493100: 99999},
 	}
 	var out detector.Series
-	if err := decodeSeries(encodeSeries(in), &out); err != nil {
+	if _, err := decodeSeries(encodeSeries(in), &out); err != nil {
 		t.Fatal(err)
 	}
 	if d := storetest.EqualSeries(&out, in); d != "" || out.Reads != in.Reads || out.Denied != in.Denied {
 		t.Errorf("round trip: %s %+v", d, out)
 	}
 	for _, bad := range [][]byte{nil, {9}, {1}, {1, 2, 2, 2, 2, 200}} {
-		if err := decodeSeries(bad, &out); err == nil {
+		if _, err := decodeSeries(bad, &out); err == nil {
 			t.Errorf("decodeSeries(%v): want error", bad)
 		}
+	}
+}
+
+// A secret ID, principal or event ID of any length (a 32 KiB secretId is one denied call away)
+// is stored under a bounded key, counted once, and read back with its readable name.
+func TestStoreLongKeyParts(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sw.db")
+	s, err := Open(path, testRetention)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	long2k := "111122223333/us-east-1/" + strings.Repeat("a", 2000)
+	long32k := "111122223333/us-east-1/" + strings.Repeat("b", 32<<10)
+	longPrin := "arn:aws:iam::111122223333:role/" + strings.Repeat("r", 40<<10)
+	nul := "111122223333/us-east-1/x\x00y"
+	reads := []detector.Read{
+		{EventID: storetest.EventID(1), Secret: long2k, Principal: "arn:aws:iam::111122223333:role/attacker", Time: at, Denied: true},
+		{EventID: storetest.EventID(2), Secret: long32k, Principal: "arn:aws:iam::111122223333:role/attacker", Time: at, Denied: true},
+		{EventID: storetest.EventID(3), Secret: long32k, Principal: longPrin, Time: at.Add(time.Minute)},
+		{EventID: strings.Repeat("e", 40<<10), Secret: "111122223333/us-east-1/db", Principal: longPrin, Time: at.Add(2 * time.Minute)},
+		{EventID: storetest.EventID(5), Secret: nul, Principal: "", Time: at.Add(3 * time.Minute)},
+		{EventID: storetest.EventID(6), Secret: "111122223333/us-east-1/x", Principal: "y\x00", Time: at.Add(4 * time.Minute)},
+	}
+	m := storetest.NewModel()
+	want := m.Add(reads)
+	got, err := s.Record(t.Context(), reads)
+	if err != nil {
+		t.Fatalf("Record with long key parts: %v", err)
+	}
+	storetest.CheckRecorded(t, reads, got, want, m)
+	key := detector.RuleUnexpectedPrincipal + "|" + long32k + "|" + longPrin
+	if _, err := s.Claim(t.Context(), key, at, 2); err != nil {
+		t.Fatalf("Claim with a 72 KB key: %v", err)
+	}
+	if err := s.MarkDelivered(t.Context(), key, at); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(path, testRetention)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	got, err = s.Record(t.Context(), reads)
+	if err != nil {
+		t.Fatal(err)
+	}
+	storetest.CheckRecorded(t, reads, got, make([]bool, len(reads)), m)
+	if a, err := s.Claim(t.Context(), key, at, 0); err != nil || a.Count != 2 || !a.Delivered {
+		t.Errorf("alert after reopen = %+v, %v; want count 2, delivered", a, err)
+	}
+	// EachSeries gives readable, bounded names; the NUL in a secret does not merge two series.
+	seen := map[detector.SeriesKey]int64{}
+	err = s.EachSeries(func(k detector.SeriesKey, se *detector.Series) error {
+		if len(k.Secret) > maxNameText || len(k.Principal) > maxNameText {
+			t.Errorf("EachSeries name of %d/%d bytes, want ≤ %d", len(k.Secret), len(k.Principal), maxNameText)
+		}
+		seen[k] = se.Reads + se.Denied
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if seen[detector.SeriesKey{Secret: nul}] != 1 || seen[detector.SeriesKey{Secret: "111122223333/us-east-1/x"}] != 1 {
+		t.Errorf("series with a NUL merged with another: %v", seen)
+	}
+	var long int
+	for k := range seen {
+		if strings.HasPrefix(k.Secret, "111122223333/us-east-1/bbbb") {
+			long++
+		}
+	}
+	if long != 3 { // whole secret, attacker, long principal
+		t.Errorf("%d series of the 32 KiB secret, want 3", long)
 	}
 }

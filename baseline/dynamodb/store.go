@@ -22,8 +22,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/secretwatch/secretwatch/baseline/internal/bound"
 	"github.com/secretwatch/secretwatch/detector"
 )
 
@@ -56,22 +58,23 @@ const (
 
 // Attribute names. The GSI projects gsi1Projection (never the ID set).
 const (
-	attrPK        = "pk"
-	attrSK        = "sk"
-	attrGSI1PK    = "gsi1pk"
-	attrGSI1SK    = "gsi1sk"
-	attrTTL       = "ttl"
-	attrPrincipal = "pr" // "" for the whole secret
-	attrHour      = "hr"
-	attrReads     = "n"
-	attrDenied    = "d"
-	attrIDs       = "ev" // string set of encoded event IDs (reads and denied reads)
-	attrFirst     = "f"  // "<unix nanos, 20 digits>|<eventID>" of the earliest successful read in the item
-	attrLast      = "l"  // unix nanos of the latest successful read in the item
-	attrCount     = "c"  // suppressor: occurrences
-	attrDelivered = "dl" // suppressor: delivered flag
-	attrWindow    = "w"  // suppressor: window start, unix seconds
-	gsi1Name      = "gsi1"
+	attrPK         = "pk"
+	attrSK         = "sk"
+	attrGSI1PK     = "gsi1pk"
+	attrGSI1SK     = "gsi1sk"
+	attrTTL        = "ttl"
+	attrPrincipal  = "pr" // "" for the whole secret; bounded readable principal
+	attrSecretName = "sn" // bounded readable secret, only on items whose key holds its digest
+	attrHour       = "hr"
+	attrReads      = "n"
+	attrDenied     = "d"
+	attrIDs        = "ev" // string set of encoded event IDs (reads and denied reads)
+	attrFirst      = "f"  // "<unix nanos, 20 digits>|<eventID>" of the earliest successful read in the item
+	attrLast       = "l"  // unix nanos of the latest successful read in the item
+	attrCount      = "c"  // suppressor: occurrences
+	attrDelivered  = "dl" // suppressor: delivered flag
+	attrWindow     = "w"  // suppressor: window start, unix seconds
+	gsi1Name       = "gsi1"
 )
 
 // slog attribute keys.
@@ -231,7 +234,37 @@ func esc(s string) string {
 	return strings.NewReplacer("%", "%25", "#", "%23").Replace(s)
 }
 
-// itemKey names one counter item: a bucket shard of an hour (level 0), a per-minute spill item of a
+// Key sizes. DynamoDB refuses a partition key over 2,048 bytes and a sort key over 1,024 (base
+// table and GSI alike), and every part of a key comes from a CloudTrail record, which anyone in
+// the account can fill with a denied call. A key part longer than maxKeyPart (escaped) is
+// therefore replaced by "%~" and the base64url SHA-256 of the raw value (45 bytes): no escaped
+// part can start with "%~" ('%' is always escaped as %25), so the two forms never meet. The
+// readable value is kept, bounded to maxAttrText, in an attribute (pr, sn).
+// Largest keys: pk "H#" + 512 + "#" + 512 + "#" + hour ≈ 1,045 B; gsi1sk 11 + 512 + 1 + 9 = 533 B;
+// gsi1pk 514 B; alert pk "A#" + maxAlertKey = 1,026 B.
+const (
+	maxKeyPart  = 512
+	maxAlertKey = 1024
+	maxAttrText = 2048
+)
+
+// keyPart is the form of a secret or principal inside keys: escaped, and digested when long.
+func keyPart(s string) string {
+	if e := esc(s); len(e) <= maxKeyPart {
+		return e
+	}
+	return digestPart(s)
+}
+
+func digestPart(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return "%~" + base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// digested reports whether a key part is a digest (the readable value is in an attribute).
+func digested(part string) bool { return strings.HasPrefix(part, "%~") }
+
+// itemKey names one counter item (secret and principal in their key form, see keyPart): a bucket shard of an hour (level 0), a per-minute spill item of a
 // full shard (level 1, sub = minute of the hour) or a per-second spill item of a full minute item
 // (level 2, sub = second of the hour).
 type itemKey struct {
@@ -242,7 +275,7 @@ type itemKey struct {
 }
 
 func (k itemKey) pk() string {
-	return "H#" + esc(k.secret) + "#" + esc(k.principal) + "#" + strconv.FormatInt(k.hour, 10)
+	return "H#" + k.secret + "#" + k.principal + "#" + strconv.FormatInt(k.hour, 10)
 }
 
 func (k itemKey) sk() string {
@@ -256,20 +289,22 @@ func (k itemKey) sk() string {
 	}
 }
 
-func gsi1PK(secret string) string { return "S#" + esc(secret) }
+// gsi1PK is the index partition of a secret (in its key form).
+func gsi1PK(secret string) string { return "S#" + secret }
 
 func (k itemKey) gsi1SK() string {
-	return fmt.Sprintf("%010d#%s#%s", k.hour, esc(k.principal), k.sk())
+	return fmt.Sprintf("%010d#%s#%s", k.hour, k.principal, k.sk())
 }
 
-// parseGSI1SK inverts gsi1SK ("<hour>#<principal>#<shard>[#m<minute>|#s<second>]"); the
-// principal itself comes from attribute pr.
-func parseGSI1SK(secret, principal, sk string) (itemKey, bool) {
-	k := itemKey{secret: secret, principal: principal}
+// parseGSI1SK inverts gsi1SK ("<hour>#<principal>#<shard>[#m<minute>|#s<second>]"): the
+// principal in its key form (which never contains '#').
+func parseGSI1SK(secret, sk string) (itemKey, bool) {
+	k := itemKey{secret: secret}
 	parts := strings.Split(sk, "#")
 	if len(parts) != 3 && len(parts) != 4 {
 		return k, false
 	}
+	k.principal = parts[1]
 	var err error
 	if k.hour, err = strconv.ParseInt(parts[0], 10, 64); err != nil {
 		return k, false
@@ -440,12 +475,11 @@ func (s *Store) load(ctx context.Context, secret string, from, to int64) ([]*ite
 			return nil, fmt.Errorf("baseline: dynamodb query %s: %w", gsi1PK(secret), err)
 		}
 		for _, item := range res.Items {
-			pr, _ := item[attrPrincipal].(*types.AttributeValueMemberS)
 			sk, _ := item[attrGSI1SK].(*types.AttributeValueMemberS)
-			if pr == nil || sk == nil {
+			if sk == nil {
 				continue
 			}
-			k, ok := parseGSI1SK(secret, pr.Value, sk.Value)
+			k, ok := parseGSI1SK(secret, sk.Value)
 			if !ok {
 				continue
 			}
@@ -548,7 +582,7 @@ func (s *Store) Record(ctx context.Context, reads []detector.Read) (detector.Rec
 	minHour := map[string]int64{}
 	for i, r := range reads {
 		if r.EventID == "" || r.Secret == "" {
-			return detector.Recorded{}, fmt.Errorf("baseline: dynamodb record: read %d has no event ID or secret", i)
+			return detector.Recorded{}, fmt.Errorf("baseline: dynamodb record: read %d has no event ID or secret: %w", i, detector.ErrUnstorable)
 		}
 		if e := byID[r.EventID]; e != nil {
 			alias[i] = e
@@ -558,13 +592,14 @@ func (s *Store) Record(ctx context.Context, reads []detector.Read) (detector.Rec
 		h := detector.Hour(r.Time)
 		sh := shardOf(enc, s.shards)
 		e := &entry{idx: i, enc: enc, read: r}
-		e.itemKey[0] = itemKey{secret: r.Secret, hour: h, shard: sh}
-		e.itemKey[1] = itemKey{secret: r.Secret, principal: r.Principal, hour: h, shard: sh}
+		sec := keyPart(r.Secret)
+		e.itemKey[0] = itemKey{secret: sec, hour: h, shard: sh}
+		e.itemKey[1] = itemKey{secret: sec, principal: keyPart(r.Principal), hour: h, shard: sh}
 		byID[r.EventID] = e
 		alias[i] = e
 		entries = append(entries, e)
-		if m, ok := minHour[r.Secret]; !ok || h < m {
-			minHour[r.Secret] = h
+		if m, ok := minHour[sec]; !ok || h < m {
+			minHour[sec] = h
 		}
 	}
 
@@ -653,11 +688,11 @@ func compareItemKeys(a, b itemKey) int {
 // retention window that ends at the series' latest hour.
 func (s *Store) seriesLocked(sk detector.SeriesKey) *detector.Series {
 	out := &detector.Series{Hours: map[int64]int64{}}
-	c := s.secrets[sk.Secret]
+	c := s.secrets[keyPart(sk.Secret)]
 	if c == nil {
 		return out
 	}
-	items := c.byPrin[sk.Principal]
+	items := c.byPrin[keyPart(sk.Principal)]
 	latest := int64(-1 << 62)
 	for k := range items {
 		latest = max(latest, k.hour)
@@ -809,7 +844,7 @@ func (s *Store) writeItem(ctx context.Context, k itemKey, group []*entry) ([]*en
 		out, err := s.db.UpdateItem(ctx, in)
 		if err != nil {
 			if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); !ok {
-				return added, fmt.Errorf("baseline: dynamodb update %s %s: %w", k.pk(), k.sk(), err)
+				return added, fmt.Errorf("baseline: dynamodb update %s %s: %w", bound.Text(k.pk(), 200), k.sk(), classify(err))
 			}
 			failures++
 			s.log.DebugContext(ctx, "baseline: dynamodb condition failed",
@@ -879,12 +914,17 @@ func (s *Store) updateInput(k itemKey, st itemState, chunk []*entry, optimistic 
 		":d":    &types.AttributeValueMemberN{Value: strconv.FormatInt(nDenied, 10)},
 		":ev":   &types.AttributeValueMemberSS{Value: ids},
 		":ttl":  &types.AttributeValueMemberN{Value: strconv.FormatInt(ttl, 10)},
-		":pr":   &types.AttributeValueMemberS{Value: k.principal},
+		":pr":   &types.AttributeValueMemberS{Value: readablePrincipal(k, chunk)},
 		":hr":   &types.AttributeValueMemberN{Value: strconv.FormatInt(k.hour, 10)},
 		":g1pk": &types.AttributeValueMemberS{Value: gsi1PK(k.secret)},
 		":g1sk": &types.AttributeValueMemberS{Value: k.gsi1SK()},
 	}
 	update := "ADD #n :n, #d :d, #ev :ev SET #ttl = :ttl, #pr = :pr, #hr = :hr, #g1pk = :g1pk, #g1sk = :g1sk"
+	if digested(k.secret) && len(chunk) > 0 {
+		names["#sn"] = attrSecretName
+		values[":sn"] = &types.AttributeValueMemberS{Value: bound.Text(chunk[0].read.Secret, maxAttrText)}
+		update += ", #sn = :sn"
+	}
 	var conds []string
 	if optimistic {
 		if st.exists {
@@ -931,9 +971,23 @@ func (s *Store) updateInput(k itemKey, st itemState, chunk []*entry, optimistic 
 	}
 }
 
+// readablePrincipal is the principal of item k as people read it (attribute pr), bounded.
+func readablePrincipal(k itemKey, chunk []*entry) string {
+	if k.principal == "" || len(chunk) == 0 {
+		return ""
+	}
+	return bound.Text(chunk[0].read.Principal, maxAttrText)
+}
+
 // ---- Suppressor ----
 
+// alertKey names the item of one alert window. An alert key longer than maxAlertKey (it holds a
+// secret and a principal) is replaced by a digest, as in keyPart; "A#%~" never starts a short key,
+// whose first part is a rule name.
 func alertKey(key string, window time.Time) map[string]types.AttributeValue {
+	if len(key) > maxAlertKey {
+		key = digestPart(key)
+	}
 	return map[string]types.AttributeValue{
 		attrPK: &types.AttributeValueMemberS{Value: "A#" + key},
 		attrSK: &types.AttributeValueMemberS{Value: "W#" + strconv.FormatInt(window.Unix(), 10)},
@@ -985,4 +1039,15 @@ func (s *Store) MarkDelivered(ctx context.Context, key string, window time.Time)
 		return fmt.Errorf("baseline: dynamodb mark delivered %s: %w", key, err)
 	}
 	return nil
+}
+
+// classify marks the errors no retry can fix — DynamoDB refusing the request itself
+// (ValidationException: a key or item it will never accept) — as detector.ErrUnstorable, so that
+// the caller skips the read that caused it instead of retrying its batch for ever. Everything
+// else (throttling, 5xx, a refused connection) stays retryable.
+func classify(err error) error {
+	if ae, ok := errors.AsType[smithy.APIError](err); ok && ae.ErrorCode() == "ValidationException" {
+		return fmt.Errorf("%w: %w", detector.ErrUnstorable, err)
+	}
+	return err
 }

@@ -667,11 +667,12 @@ func TestEncodeEventID(t *testing.T) {
 		seen[e] = id
 	}
 	for _, k := range []itemKey{
-		{secret: "a#b%c", principal: "arn:x#y", hour: 493000, shard: 3},
-		{secret: "a#b%c", principal: "", hour: 493000, shard: 3, lvl: 1, sub: 59},
-		{secret: "a", principal: "arn:x#y", hour: 493000, shard: 0, lvl: 2, sub: 3599},
+		{secret: keyPart("a#b%c"), principal: keyPart("arn:x#y"), hour: 493000, shard: 3},
+		{secret: keyPart("a#b%c"), principal: "", hour: 493000, shard: 3, lvl: 1, sub: 59},
+		{secret: "a", principal: keyPart("arn:x#y"), hour: 493000, shard: 0, lvl: 2, sub: 3599},
+		{secret: keyPart(strings.Repeat("#", 300)), principal: keyPart(strings.Repeat("p", 5000)), hour: 493000, lvl: 2, sub: 3599},
 	} {
-		if got, ok := parseGSI1SK(k.secret, k.principal, k.gsi1SK()); !ok || got != k {
+		if got, ok := parseGSI1SK(k.secret, k.gsi1SK()); !ok || got != k {
 			t.Errorf("parseGSI1SK(gsi1SK(%+v)) = %+v, %v", k, got, ok)
 		}
 	}

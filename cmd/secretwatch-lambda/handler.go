@@ -58,14 +58,17 @@ func (h *handler) handleEventBridge(ctx context.Context, raw json.RawMessage) er
 	if rec, ok := h.decode(ctx, &stats, raw, ""); ok {
 		recs = append(recs, rec)
 	}
-	storeErrs, err := h.process(ctx, &stats, recs)
+	storeErrs, _, err := h.process(ctx, &stats, recs)
 	h.record(ctx, stats, storeErrs, start)
 	return err
 }
 
 // handleSQS processes a batch as one: reads of one hot secret cost one store write per batch.
-// On a store or delivery error every message that carried a record is reported as failed, so SQS
-// redelivers them; the store counts each event once, so the retry leaves exact counts.
+// On a retryable store error or a delivery error every message that carried a record is reported
+// as failed, so SQS redelivers them; the store counts each event once, so the retry leaves exact
+// counts. A record the store refuses for good never takes its neighbours with it: the batch is
+// then processed record by record (detector.ProcessIsolated), the refused record is counted and
+// skipped, and only a message whose own record then fails retryably is reported failed.
 func (h *handler) handleSQS(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 	start := h.now()
 	var stats detector.Stats
@@ -77,7 +80,7 @@ func (h *handler) handleSQS(ctx context.Context, ev events.SQSEvent) (events.SQS
 			ids = append(ids, m.MessageId)
 		}
 	}
-	storeErrs, err := h.process(ctx, &stats, recs)
+	storeErrs, failed, err := h.process(ctx, &stats, recs)
 	h.record(ctx, stats, storeErrs, start)
 	var resp events.SQSEventResponse
 	if err != nil {
@@ -85,6 +88,13 @@ func (h *handler) handleSQS(ctx context.Context, ev events.SQSEvent) (events.SQS
 		for _, id := range ids {
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: id})
 		}
+		return resp, nil
+	}
+	if len(failed) > 0 {
+		h.log.ErrorContext(ctx, "records failed alone; reporting their messages for redelivery", "messages", len(failed))
+	}
+	for _, i := range failed {
+		resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: ids[i]})
 	}
 	return resp, nil
 }
@@ -106,26 +116,28 @@ func (h *handler) decode(ctx context.Context, stats *detector.Stats, raw json.Ra
 	return nil, false
 }
 
-// process runs the detector and delivers its alerts. It returns 1 store error when the store
-// failed (for the StoreErrors metric) and the error that must fail the invocation.
-func (h *handler) process(ctx context.Context, stats *detector.Stats, recs []*cloudtrail.Record) (int64, error) {
+// process runs the detector and delivers its alerts. It returns the number of store errors (for
+// the StoreErrors metric: 1 when the batch failed, else one per record that failed alone), the
+// indexes of the records that failed alone and must be retried, and the error that must fail the
+// whole invocation. A record the store refuses for good is a counted skip (SkipUnstorable).
+func (h *handler) process(ctx context.Context, stats *detector.Stats, recs []*cloudtrail.Record) (int64, []int, error) {
 	if len(recs) == 0 {
-		return 0, nil
+		return 0, nil, nil
 	}
-	res, err := h.det.Process(ctx, recs)
+	res, failed, err := h.det.ProcessIsolated(ctx, recs)
 	stats.Add(res.Stats)
 	if err != nil {
-		return 1, fmt.Errorf("lambda: %w", err)
+		return 1, nil, fmt.Errorf("lambda: %w", err)
 	}
 	delivered, err := detector.Deliver(ctx, res.Alerts, h.sup, h.notify)
 	stats.Alerts = delivered
 	if err != nil {
-		return 0, fmt.Errorf("lambda: %w", err)
+		return 0, nil, fmt.Errorf("lambda: %w", err)
 	}
 	for _, a := range res.Alerts {
 		h.log.InfoContext(ctx, "alert", "rule", a.Rule, detector.LogSecret, a.Secret, detector.LogPrincipal, a.Principal, "count", a.Count)
 	}
-	return 0, nil
+	return int64(len(failed)), failed, nil
 }
 
 // record publishes the invocation's metrics; a failure to write them is logged, never fatal.

@@ -136,7 +136,11 @@ func (e *env) replay(ctx context.Context, args []string) error {
 		if len(batch) == 0 {
 			return nil
 		}
-		res, err := d.Process(ctx, batch)
+		// A record the store refuses for good is a counted skip; it never fails its batch.
+		res, failed, err := d.ProcessIsolated(ctx, batch)
+		if err == nil && len(failed) > 0 {
+			err = fmt.Errorf("%d records of a batch failed alone", len(failed))
+		}
 		if err != nil {
 			return fmt.Errorf("replay: %w", err)
 		}

@@ -3,6 +3,8 @@
 package localstate
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"maps"
 	"strings"
@@ -84,20 +86,36 @@ func CloneSeries(se *detector.Series) *detector.Series {
 	return &c
 }
 
-// EventKey is the compact form of an event ID: 16 bytes for a UUID, the string otherwise.
+// EventKey is the compact, bounded form of an event ID: 16 bytes for a UUID; the string itself
+// when it is short and cannot be mistaken for another form; otherwise "\x01" and the SHA-256 of
+// the ID (33 bytes). An ID of any length thus gives a key of at most 64 bytes.
 func EventKey(id string) string {
 	if len(id) == 36 && id[8] == '-' && id[13] == '-' && id[18] == '-' && id[23] == '-' {
 		if b, err := hex.DecodeString(strings.ReplaceAll(id, "-", "")); err == nil {
 			return string(b)
 		}
 	}
-	return id
+	if len(id) <= 64 && len(id) != 16 && !strings.HasPrefix(id, "\x01") {
+		return id
+	}
+	return Digest(id)
+}
+
+// Digest is "\x01" and the base64url SHA-256 of s (44 bytes, never a NUL): the key form of a
+// value too long (or too odd) to be a key itself.
+func Digest(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return "\x01" + base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
 // DayOf is the de-duplication day of an event time.
 func DayOf(t time.Time) int64 { return t.Unix() / 86400 }
 
-// AlertID names one alert window.
+// AlertID names one alert window. An alert key holds a secret and a principal: over 1 KiB it is
+// replaced by its Digest, so the ID stays a valid, bounded key (bbolt refuses keys over 32 KiB).
 func AlertID(key string, window time.Time) string {
+	if len(key) > 1024 || strings.HasPrefix(key, "\x01") {
+		key = Digest(key)
+	}
 	return key + "|" + window.UTC().Format(time.RFC3339)
 }
