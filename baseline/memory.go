@@ -45,9 +45,7 @@ func (m *MemoryStore) Record(ctx context.Context, reads []detector.Read) (detect
 	defer m.mu.Unlock()
 	out := detector.Recorded{Fresh: make([]bool, len(reads)), Series: map[detector.SeriesKey]*detector.Series{}}
 	for _, r := range reads {
-		if h := detector.Hour(r.Time); h > m.st.MaxHour {
-			m.st.MaxHour = h
-		}
+		m.st.Observe(r.Time)
 	}
 	for i, r := range reads {
 		keys := localstate.SeriesKeys(r)

@@ -43,27 +43,36 @@ type Store struct {
 }
 
 // Option configures Open.
-type Option func(*bbolt.Options)
+type Option func(*config)
+
+type config struct {
+	bolt bbolt.Options
+	now  func() time.Time
+}
+
+// Clock sets the wall clock (default time.Now). The store's "now" follows event time, but never
+// more than localstate.FutureSkew past this clock.
+func Clock(now func() time.Time) Option { return func(c *config) { c.now = now } }
 
 // BulkLoad skips the fsync after every transaction and syncs once on Close: much faster for a
 // replay, and safe against a crash of the process (the page cache survives it). Only a crash of
 // the machine itself may lose the last transactions — rerun the replay then; it is idempotent.
-func BulkLoad() Option { return func(o *bbolt.Options) { o.NoSync = true } }
+func BulkLoad() Option { return func(c *config) { c.bolt.NoSync = true } }
 
 // Open opens (creating if needed) the store file at path.
 func Open(path string, retention time.Duration, opts ...Option) (*Store, error) {
 	if retention <= 0 {
 		retention = localstate.DefaultRetention
 	}
-	bo := &bbolt.Options{Timeout: 2 * time.Second, NoFreelistSync: true}
+	cfg := config{bolt: bbolt.Options{Timeout: 2 * time.Second, NoFreelistSync: true}, now: time.Now}
 	for _, o := range opts {
-		o(bo)
+		o(&cfg)
 	}
-	db, err := bbolt.Open(path, 0o600, bo)
+	db, err := bbolt.Open(path, 0o600, &cfg.bolt)
 	if err != nil {
 		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
 	}
-	s := &Store{db: db, st: localstate.State{Retention: retention}, cache: map[detector.SeriesKey]*detector.Series{}}
+	s := &Store{db: db, st: localstate.State{Retention: retention, Now: cfg.now}, cache: map[detector.SeriesKey]*detector.Series{}}
 	err = db.Update(func(tx *bbolt.Tx) error {
 		for _, b := range [][]byte{bucketSeries, bucketEvents, bucketAlerts, bucketMeta} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
@@ -72,6 +81,7 @@ func Open(path string, retention time.Duration, opts ...Option) (*Store, error) 
 		}
 		if v := tx.Bucket(bucketMeta).Get(keyMaxHour); len(v) == 8 {
 			s.st.MaxHour = int64(binary.BigEndian.Uint64(v))
+			s.st.Clamp() // a file written by a build that followed any record into the future
 		}
 		return nil
 	})
@@ -132,9 +142,7 @@ func (s *Store) Record(ctx context.Context, reads []detector.Read) (detector.Rec
 	err := s.db.Update(func(tx *bbolt.Tx) error {
 		sb, eb := tx.Bucket(bucketSeries), tx.Bucket(bucketEvents)
 		for _, r := range reads {
-			if h := detector.Hour(r.Time); h > s.st.MaxHour {
-				s.st.MaxHour = h
-			}
+			s.st.Observe(r.Time)
 		}
 		get := func(k detector.SeriesKey) (*detector.Series, error) {
 			if se := touched[k]; se != nil {

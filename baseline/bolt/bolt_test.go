@@ -1,10 +1,13 @@
 package bolt
 
 import (
+	"encoding/binary"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	bbolt "go.etcd.io/bbolt"
 
 	"github.com/secretwatch/secretwatch/detector"
 	"github.com/secretwatch/secretwatch/internal/storetest"
@@ -168,5 +171,45 @@ func TestStoreLongKeyParts(t *testing.T) {
 	}
 	if long != 3 { // whole secret, attacker, long principal
 		t.Errorf("%d series of the 32 KiB secret, want 3", long)
+	}
+}
+
+// A file whose "now" a build before the fix let a record dated 2099 set is brought back under
+// the (injected) clock on open, so its history is not pruned on the next write.
+func TestStoreClampsFutureNowOnOpen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sw.db")
+	day := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	clock := Clock(func() time.Time { return day.Add(24 * time.Hour) })
+	reads := storetest.Mix(50, 1, []string{"a/r/s"}, []string{"p1", "p2"}, day, 5)
+	s, err := Open(path, testRetention, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Record(t.Context(), reads); err != nil {
+		t.Fatal(err)
+	}
+	err = s.db.Update(func(tx *bbolt.Tx) error { // as the old build left it
+		return tx.Bucket(bucketMeta).Put(keyMaxHour, binary.BigEndian.AppendUint64(nil, uint64(detector.Hour(time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC)))))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s, err = Open(path, testRetention, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	rec, err := s.Record(t.Context(), reads)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, f := range rec.Fresh {
+		if f {
+			t.Fatalf("read %d counted again: the stored 2099 'now' pruned the history", i)
+		}
+	}
+	if h := rec.Series[detector.SeriesKey{Secret: "a/r/s"}].Hours; len(h) != 5 {
+		t.Errorf("whole-secret hours %v, want the 5 hours of the day", h)
 	}
 }

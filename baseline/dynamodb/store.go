@@ -693,14 +693,11 @@ func (s *Store) seriesLocked(sk detector.SeriesKey) *detector.Series {
 		return out
 	}
 	items := c.byPrin[keyPart(sk.Principal)]
-	latest := int64(-1 << 62)
-	for k := range items {
-		latest = max(latest, k.hour)
-	}
+	latest := s.latestHour(items)
 	var first string
 	var last int64
 	for k, st := range items {
-		if k.hour <= latest-s.retH || !st.exists {
+		if k.hour <= latest-s.retH || k.hour > latest || !st.exists {
 			continue
 		}
 		out.Reads += st.n
@@ -725,19 +722,33 @@ func (s *Store) seriesLocked(sk detector.SeriesKey) *detector.Series {
 	return out
 }
 
+// futureSkew is how far past the clock an item's hour may move a secret's "now": the window a
+// Series covers and what the cache keeps. Event times come from records anyone can forge; one
+// dated 2099 must not push a secret's real hours out of its window (they would vanish from its
+// Series and the cache, and every later Record would query the index again). Items later than
+// that are stored and counted but not part of any Series until their hour comes.
+const futureSkew = time.Hour
+
+// latestHour is the latest hour of items, capped at the clock plus futureSkew.
+func (s *Store) latestHour(items map[itemKey]*itemState) int64 {
+	capH := detector.Hour(s.now().Add(futureSkew))
+	latest := int64(-1 << 62)
+	for k := range items {
+		latest = max(latest, min(k.hour, capH))
+	}
+	return latest
+}
+
 // pruneLocked drops items outside the retention window and the ID sets of items more than one
 // hour behind the secret's latest hour (they are re-learnt by the next write that needs them).
 func (s *Store) pruneLocked(c *secretCache) {
 	if c == nil {
 		return
 	}
-	latest := int64(-1 << 62)
-	for k := range c.items {
-		latest = max(latest, k.hour)
-	}
+	latest := s.latestHour(c.items)
 	for k, st := range c.items {
 		switch {
-		case k.hour <= latest-s.retH-1:
+		case k.hour <= latest-s.retH-1, k.hour > latest+1: // too old, or dated in the future
 			delete(c.items, k)
 			delete(c.byPrin[k.principal], k)
 		case k.hour < latest-1:

@@ -172,6 +172,16 @@ func CheckRecorded(t testing.TB, reads []detector.Read, got detector.Recorded, w
 	}
 }
 
+func countTrue(b []bool) int {
+	n := 0
+	for _, x := range b {
+		if x {
+			n++
+		}
+	}
+	return n
+}
+
 func summarize(b []bool) string {
 	if len(b) <= 20 {
 		return fmt.Sprint(b)
@@ -337,6 +347,47 @@ func Store(t *testing.T, opt Options, newStore func(t *testing.T) detector.Store
 			}
 			if s.Hours[detector.Hour(mid.Time)] != 1 || s.Hours[detector.Hour(cur.Time)] != 1 {
 				t.Errorf("Series[%+v].Hours = %v, want hours %d and %d at 1", k, s.Hours, detector.Hour(mid.Time), detector.Hour(cur.Time))
+			}
+		}
+	})
+
+	// One record dated far in the future (a broken clock, a forged file) must not move the
+	// store's "now": the history before it stays, and the same reads again are duplicates.
+	t.Run("FutureRecordKeepsHistory", func(t *testing.T) {
+		st := newStore(t)
+		m := NewModel()
+		reads := Mix(60, 800000, secrets, principals, baseTime(), 3)
+		want := m.Add(reads)
+		got, err := st.Record(t.Context(), reads)
+		if err != nil {
+			t.Fatal(err)
+		}
+		CheckRecorded(t, reads, got, want, m)
+		future := detector.Read{EventID: EventID(899999), Secret: secrets[0], Principal: principals[0],
+			Time: time.Date(2099, 1, 1, 12, 0, 0, 0, time.UTC)}
+		if _, err := st.Record(t.Context(), []detector.Read{future}); err != nil {
+			t.Fatal(err)
+		}
+		got, err = st.Record(t.Context(), reads)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := countTrue(got.Fresh); n != 0 {
+			t.Errorf("after a record dated 2099, %d of %d reads of the same day counted again as new", n, len(reads))
+		}
+		for k, want := range m.Series {
+			s := got.Series[k]
+			if s == nil {
+				t.Errorf("Series has no %+v", k)
+				continue
+			}
+			if !maps.Equal(nonZero(s.Hours), nonZero(want.Hours)) && !(k.Secret == future.Secret && (k.Principal == "" || k.Principal == future.Principal)) {
+				t.Errorf("Series[%+v].Hours = %v, want %v", k, sortedHours(nonZero(s.Hours)), sortedHours(want.Hours))
+			}
+			for h, n := range want.Hours {
+				if s.Hours[h] != n {
+					t.Errorf("Series[%+v].Hours[%d] = %d after a record dated 2099, want %d: history lost", k, h, s.Hours[h], n)
+				}
 			}
 		}
 	})

@@ -21,10 +21,40 @@ const DefaultRetention = 35 * 24 * time.Hour
 // (relative to the newest) are counted as new, since nothing can tell them apart any more.
 const DedupWindow = 400 * 24 * time.Hour
 
+// FutureSkew is how far past the wall clock an event time may move a store's "now". Event times
+// come from records anyone can forge: one dated 2099 must not make the store forget its history.
+const FutureSkew = time.Hour
+
 // State applies reads to series and remembers the store's "now" by event time.
 type State struct {
 	Retention time.Duration
-	MaxHour   int64 // latest event hour seen: the store's "now", by event time
+	// MaxHour is the store's "now", by event time: the latest event hour seen, but never later
+	// than the wall clock plus FutureSkew (see Observe).
+	MaxHour int64
+	Now     func() time.Time // wall clock; nil: time.Now
+}
+
+// CapHour is the latest hour MaxHour may reach now.
+func (s *State) CapHour() int64 {
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	return detector.Hour(now().Add(FutureSkew))
+}
+
+// Observe moves MaxHour to the hour of t if it is later — but never past CapHour, so retention
+// and de-duplication pruning follow the data, not a single record's say-so.
+func (s *State) Observe(t time.Time) {
+	if h := min(detector.Hour(t), s.CapHour()); h > s.MaxHour {
+		s.MaxHour = h
+	}
+}
+
+// Clamp brings a MaxHour loaded from disk (written by a build that trusted every event time)
+// back under CapHour.
+func (s *State) Clamp() {
+	s.MaxHour = min(s.MaxHour, s.CapHour())
 }
 
 // Horizon is the oldest hour a series keeps.
