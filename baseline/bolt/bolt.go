@@ -42,6 +42,9 @@ type Store struct {
 	cache map[detector.SeriesKey]*detector.Series // decoded series, write-through
 }
 
+// lockWait is how long Open waits for another process to release the file.
+var lockWait = 2 * time.Second
+
 // Option configures Open.
 type Option func(*config)
 
@@ -59,20 +62,31 @@ func Clock(now func() time.Time) Option { return func(c *config) { c.now = now }
 // the machine itself may lose the last transactions — rerun the replay then; it is idempotent.
 func BulkLoad() Option { return func(c *config) { c.bolt.NoSync = true } }
 
-// Open opens (creating if needed) the store file at path.
-func Open(path string, retention time.Duration, opts ...Option) (*Store, error) {
+// Open opens (creating if needed) the store file at path. Its errors name the file and say what
+// to do; they wrap ErrInUse (another process has it open), ErrDamaged (truncated or not a store)
+// or the file system's error (e.g. fs.ErrPermission).
+func Open(path string, retention time.Duration, opts ...Option) (s *Store, err error) {
 	if retention <= 0 {
 		retention = localstate.DefaultRetention
 	}
-	cfg := config{bolt: bbolt.Options{Timeout: 2 * time.Second, NoFreelistSync: true}, now: time.Now}
+	cfg := config{bolt: bbolt.Options{Timeout: lockWait, NoFreelistSync: true}, now: time.Now}
 	for _, o := range opts {
 		o(&cfg)
 	}
+	if err := checkFile(path); err != nil {
+		return nil, err
+	}
+	// bbolt panics on some damage checkFile cannot see; in this goroutine, that is an error.
+	defer func() {
+		if r := recover(); r != nil {
+			s, err = nil, damaged(path, fmt.Sprint(r))
+		}
+	}()
 	db, err := bbolt.Open(path, 0o600, &cfg.bolt)
 	if err != nil {
-		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
+		return nil, openError(path, err)
 	}
-	s := &Store{db: db, st: localstate.State{Retention: retention, Now: cfg.now}, cache: map[detector.SeriesKey]*detector.Series{}}
+	s = &Store{db: db, st: localstate.State{Retention: retention, Now: cfg.now}, cache: map[detector.SeriesKey]*detector.Series{}}
 	err = db.Update(func(tx *bbolt.Tx) error {
 		for _, b := range [][]byte{bucketSeries, bucketEvents, bucketAlerts, bucketMeta} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
@@ -87,7 +101,7 @@ func Open(path string, retention time.Duration, opts ...Option) (*Store, error) 
 	})
 	if err != nil {
 		db.Close()
-		return nil, fmt.Errorf("bolt: init %s: %w", path, err)
+		return nil, fmt.Errorf("store %s: %w", path, err)
 	}
 	return s, nil
 }
