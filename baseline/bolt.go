@@ -104,6 +104,7 @@ func (s *BoltStore) Record(ctx context.Context, reads []detector.Read) (detector
 	out := detector.Recorded{Fresh: make([]bool, len(reads)), Series: map[detector.SeriesKey]*detector.Series{}}
 	prevMax := s.st.maxHour
 	touched := map[detector.SeriesKey]*detector.Series{}
+	days := dayRows{} // report rows of the fresh reads, see report_bolt.go
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		sb, eb := tx.Bucket(bucketSeries), tx.Bucket(bucketEvents)
 		for _, r := range reads {
@@ -154,6 +155,7 @@ func (s *BoltStore) Record(ctx context.Context, reads []detector.Read) (detector
 			for _, se := range series {
 				s.st.apply(se, r)
 			}
+			days.add(r)
 		}
 		// Drop de-duplication days past the horizon.
 		minDay := s.st.dedupMinDay()
@@ -172,6 +174,9 @@ func (s *BoltStore) Record(ctx context.Context, reads []detector.Read) (detector
 			if err := sb.Put(seriesKeyBytes(k), encodeSeries(se)); err != nil {
 				return err
 			}
+		}
+		if err := s.putDays(tx, days); err != nil {
+			return err
 		}
 		return tx.Bucket(bucketMeta).Put(keyMaxHour, binary.BigEndian.AppendUint64(nil, uint64(s.st.maxHour)))
 	})

@@ -20,6 +20,7 @@ type MemoryStore struct {
 	series map[detector.SeriesKey]*detector.Series
 	seen   map[int64]map[string]struct{} // event day → compact event IDs
 	alerts map[string]*detector.AlertState
+	days   memDays // report rows, see report_memory.go
 }
 
 // NewMemoryStore returns an empty store keeping retention of history (0: DefaultRetention).
@@ -70,7 +71,9 @@ func (m *MemoryStore) Record(ctx context.Context, reads []detector.Read) (detect
 		for _, k := range keys {
 			m.st.apply(m.series[k], r)
 		}
+		m.addDay(r)
 	}
+	m.pruneDays()
 	minDay := m.st.dedupMinDay()
 	for d := range m.seen {
 		if d < minDay {
