@@ -227,7 +227,7 @@ func ReportSource(t *testing.T, opt Options, newStore func(t *testing.T) ReportS
 			{time.Time{}, never, 3},
 			{today, today.Add(24 * time.Hour), 2},
 			{today.Add(-24 * time.Hour), today, 1},
-			{today.Add(time.Hour), today.Add(24 * time.Hour), 0}, // a day starts inside [from, to) or not at all
+			{today.Add(time.Hour), today.Add(24 * time.Hour), 0},  // a day starts inside [from, to) or not at all
 			{today.Add(-23 * time.Hour), today.Add(time.Hour), 2}, // today starts inside, yesterday before
 			{today.Add(24 * time.Hour), never, 0},
 		} {
