@@ -242,7 +242,7 @@ func Build(ctx context.Context, src Source, opt Options) (*Report, error) {
 			return cmp.Or(cmp.Compare(b.Reads, a.Reads), cmp.Compare(b.Denied, a.Denied), cmp.Compare(a.Principal, b.Principal))
 		})
 		if entry != nil {
-			sec.AllowEntry, sec.Owner = entryName(opt.AllowList, entry), entry.Owner
+			sec.AllowEntry, sec.Owner = entryName(entry), entry.Owner
 			sec.AllowedUnused = unused(entry.Allow, sec.Principals)
 		}
 		rep.Secrets = append(rep.Secrets, sec)
@@ -261,7 +261,7 @@ func Build(ctx context.Context, src Source, opt Options) (*Report, error) {
 				continue
 			}
 			rep.Secrets = append(rep.Secrets, &Secret{Secret: e.Secret, SecretName: e.Secret, Account: e.Account, Region: e.Region,
-				AllowEntry: entryName(opt.AllowList, e), Owner: e.Owner, Unmatched: true,
+				AllowEntry: entryName(e), Owner: e.Owner, Unmatched: true,
 				Principals: []*Principal{}, AllowedUnused: append([]string{}, e.Allow...), Alerts: map[string]int64{}, Daily: emptyDaily(from, to)})
 		}
 	}
@@ -325,8 +325,9 @@ func unused(patterns []string, ps []*Principal) []string {
 	return out
 }
 
-func entryName(al *detector.AllowList, e *detector.AllowEntry) string {
-	return e.Secret + " (" + al.Source + ":" + strconv.Itoa(e.Line) + ")"
+// entryName names an entry by its pattern and line (the file is Report.AllowList).
+func entryName(e *detector.AllowEntry) string {
+	return e.Secret + " (line " + strconv.Itoa(e.Line) + ")"
 }
 
 // band is the usual range of the secret's daily reads on the days before from, since its first

@@ -50,7 +50,7 @@ func TestBuild(t *testing.T) {
 	if db.Reads != wantDB || db.PreviousReads != wantPrev || db.Denied != 2 || db.PreviousDenied != 0 {
 		t.Errorf("prod/db reads %d (prev %d) denied %d (prev %d); want %d (%d) 2 (0)", db.Reads, db.PreviousReads, db.Denied, db.PreviousDenied, wantDB, wantPrev)
 	}
-	if db.SecretARN != dbARN || db.SecretName != "prod/db" || db.Account != acct || db.Owner != "team-db" || db.AllowEntry != "prod/db (allowlist.yaml:5)" {
+	if db.SecretARN != dbARN || db.SecretName != "prod/db" || db.Account != acct || db.Owner != "team-db" || db.AllowEntry != "prod/db (line 5)" {
 		t.Errorf("prod/db identity: %+v", db)
 	}
 	if want := map[string]int64{"unexpected-principal": 1, "read-spike": 1}; len(db.Alerts) != 2 || db.Alerts["unexpected-principal"] != 1 || db.Alerts["read-spike"] != 1 {

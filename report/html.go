@@ -23,9 +23,6 @@ var htmlTemplate = sync.OnceValue(func() *template.Template {
 		"day":    func(t time.Time) string { return t.Format(dayFmt) },
 		"clean":  clean,
 		"alerts": alertsLine,
-		"join": func(vs []string) string {
-			return cleanList(vs, ", ")
-		},
 		"newCount": func(ps []*Principal) int {
 			n := 0
 			for _, p := range ps {
@@ -36,6 +33,16 @@ var htmlTemplate = sync.OnceValue(func() *template.Template {
 			return n
 		},
 		"notAllowed": func(p *Principal) bool { return p.Allowed != nil && !*p.Allowed },
+		"notAllowedAny": func(ss []*Secret) bool {
+			for _, s := range ss {
+				for _, p := range s.Principals {
+					if p.Allowed != nil && !*p.Allowed {
+						return true
+					}
+				}
+			}
+			return false
+		},
 		"chart":      newChart,
 		"inc":        func(i int) int { return i + 1 },
 	}).Parse(htmlSource))
