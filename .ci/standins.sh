@@ -185,3 +185,24 @@ standins_stop() {
 	done
 	return 0
 }
+
+# standins_install_chromium: headless Chromium for the HTML report's browser tests (report/). Uses
+# the chromium already on PATH, or installs Debian's chromium package when running as root with
+# apt-get; exports SECRETWATCH_TEST_CHROMIUM (the tests skip without it). A machine that cannot
+# install it gets a message and no variable, not a failure.
+standins_install_chromium() {
+	local bin
+	bin=$(command -v chromium || command -v chromium-browser || true)
+	if [ -z "$bin" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+		_sw_log "installing chromium (apt-get)"
+		if DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null &&
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; then
+			bin=$(command -v chromium || true)
+		fi
+	fi
+	if [ -z "$bin" ]; then
+		_sw_log "chromium not available: the HTML report's browser tests will be skipped"
+		return 0
+	fi
+	export SECRETWATCH_TEST_CHROMIUM=$bin
+}

@@ -21,6 +21,7 @@ type MemoryStore struct {
 	series map[detector.SeriesKey]*detector.Series
 	seen   map[int64]map[string]struct{} // event day → compact event IDs
 	alerts map[string]*detector.AlertState
+	days   memDays // report rows, see report_memory.go
 }
 
 // NewMemoryStore returns an empty store keeping retention of history (0: DefaultRetention).
@@ -69,7 +70,9 @@ func (m *MemoryStore) Record(ctx context.Context, reads []detector.Read) (detect
 		for _, k := range keys {
 			m.st.Apply(m.series[k], r)
 		}
+		m.addDay(r)
 	}
+	m.pruneDays()
 	minDay := m.st.DedupMinDay()
 	for d := range m.seen {
 		if d < minDay {

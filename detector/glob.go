@@ -4,6 +4,11 @@ package detector
 // (including '/' and ':') and '?' matches exactly one, as in IAM policy ARN matching. All other
 // characters match themselves, case-sensitively. It runs in O(len(s)·len(pattern)) at worst.
 func globMatch(pattern, s string) bool {
+	return GlobMatch(pattern, s)
+}
+
+// GlobMatch is the allow-list's pattern match (see globMatch), for reports.
+func GlobMatch(pattern, s string) bool {
 	px, sx := 0, 0
 	nextPx, nextSx := -1, -1
 	for px < len(pattern) || sx < len(s) {

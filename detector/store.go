@@ -3,6 +3,7 @@ package detector
 import (
 	"context"
 	"time"
+	"unicode/utf8"
 )
 
 // SeriesKey names one baseline series: a secret as a whole (Principal == "") or one principal's
@@ -20,6 +21,27 @@ type Read struct {
 	Principal string // normalised principal
 	Time      time.Time
 	Denied    bool // the call failed (errorCode set): counted as denied, not as a read
+	// Context of the call, for reports; each bounded to MaxReadValue bytes.
+	SourceIP      string // sourceIPAddress: an IP or an AWS service's DNS name
+	UserAgent     string
+	VPCEndpointID string
+	PrincipalType string // userIdentity.type
+	SecretARN     string // full ARN with suffix, when known
+}
+
+// MaxReadValue bounds each string context field of a Read, in bytes.
+const MaxReadValue = 256
+
+// boundValue cuts s to at most MaxReadValue bytes, on a UTF-8 boundary.
+func boundValue(s string) string {
+	if len(s) <= MaxReadValue {
+		return s
+	}
+	i := MaxReadValue
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i]
 }
 
 // Hour is the bucket index of t: whole hours since the Unix epoch, by event time.

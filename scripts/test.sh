@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 # shellcheck source=../.ci/standins.sh
 source .ci/standins.sh
 standins_install
+standins_install_chromium # headless Chromium for the HTML report's browser tests (report/)
 trap standins_stop EXIT
 standins_start
 

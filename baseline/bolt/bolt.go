@@ -153,6 +153,7 @@ func (s *Store) Record(ctx context.Context, reads []detector.Read) (detector.Rec
 	out := detector.Recorded{Fresh: make([]bool, len(reads)), Series: map[detector.SeriesKey]*detector.Series{}}
 	prevMax := s.st.MaxHour
 	touched := map[detector.SeriesKey]*detector.Series{}
+	days := localstate.DayRows{} // report rows of the fresh reads, see report.go
 	err := s.db.Update(func(tx *bbolt.Tx) error {
 		sb, eb := tx.Bucket(bucketSeries), tx.Bucket(bucketEvents)
 		for _, r := range reads {
@@ -201,6 +202,7 @@ func (s *Store) Record(ctx context.Context, reads []detector.Read) (detector.Rec
 			for _, se := range series {
 				s.st.Apply(se, r)
 			}
+			days.Add(r)
 		}
 		// Drop de-duplication days past the horizon.
 		minDay := s.st.DedupMinDay()
@@ -219,6 +221,9 @@ func (s *Store) Record(ctx context.Context, reads []detector.Read) (detector.Rec
 			if err := sb.Put(encodeKeyed(k, se)); err != nil {
 				return err
 			}
+		}
+		if err := s.putDays(tx, days); err != nil {
+			return err
 		}
 		return tx.Bucket(bucketMeta).Put(keyMaxHour, binary.BigEndian.AppendUint64(nil, uint64(s.st.MaxHour)))
 	})

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 )
 
 // errUsage marks command-line mistakes (exit status 2).
@@ -21,6 +22,7 @@ Usage:
   secretwatch replay [flags] PATH...     run the detector over CloudTrail logs (files, trees, -)
   secretwatch learn [flags] PATH...      propose an allow-list from history
   secretwatch check-config FILE...       validate allow-list files
+  secretwatch report [flags] [PATH...]   who accessed which secret, over a period (text, markdown, html, csv, json)
   secretwatch help [COMMAND]
 
 PATH is a CloudTrail log file ({"Records":[...]}, gzip or plain), a directory tree of them
@@ -54,6 +56,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return env.learn(ctx, rest)
 	case "check-config":
 		return env.checkConfig(rest)
+	case "report":
+		return env.report(ctx, rest)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -68,6 +72,7 @@ type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	remote         Remote
+	now            func() time.Time // clock; nil: time.Now (see WithClock)
 }
 
 func joinPaths(paths []string) string {
