@@ -12,6 +12,9 @@ type SecretRef struct {
 	Region  string
 	Name    string
 	ARN     string // full ARN with the 6-character suffix, when the caller gave it
+	// Ambiguous: the id was NAME-XXXXXX and both "NAME with suffix XXXXXX" and "secret named
+	// NAME-XXXXXX" have been seen; the key follows Secrets Manager's rule (a full ARN).
+	Ambiguous bool
 }
 
 // Key is the canonical key of the secret: account/region/name. Every form of the secret id
@@ -21,13 +24,6 @@ func (s SecretRef) Key() string { return s.Account + "/" + s.Region + "/" + s.Na
 // PartialARN is the ARN without the random suffix, the form allow-list patterns match.
 func (s SecretRef) PartialARN() string {
 	return "arn:aws:secretsmanager:" + s.Region + ":" + s.Account + ":secret:" + s.Name
-}
-
-// SplitKey is the inverse of Key.
-func SplitKey(key string) (account, region, name string) {
-	a, rest, _ := strings.Cut(key, "/")
-	r, n, _ := strings.Cut(rest, "/")
-	return a, r, n
 }
 
 // ParseSecretID normalises a secretId as a caller passes it. account and region are the

@@ -20,6 +20,13 @@ type Read struct {
 	Principal string // normalised principal
 	Time      time.Time
 	Denied    bool // the call failed (errorCode set): counted as denied, not as a read
+	// Context for reports, each at most MaxFieldBytes with control characters replaced. Stores
+	// may keep them; they are never part of a key.
+	SourceIP      string // sourceIPAddress (an IP, or an AWS service's DNS name)
+	UserAgent     string
+	VPCEndpointID string
+	PrincipalType string // userIdentity.type
+	SecretARN     string // full ARN with its suffix, when the record (or an earlier one) gave it
 }
 
 // Hour is the bucket index of t: whole hours since the Unix epoch, by event time.
