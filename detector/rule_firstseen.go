@@ -7,8 +7,8 @@ import (
 )
 
 func newFirstSeen(cfg *Config) Rule {
-		return firstSeen{al: cfg.AllowList, warmup: cfg.FirstSeenWarmup, retention: cfg.Retention}
-	}
+	return firstSeen{al: cfg.AllowList, warmup: cfg.FirstSeenWarmup, retention: cfg.Retention}
+}
 
 // firstSeen: an allowed principal reads a secret for the first time within the retention window,
 // once the secret has warmup of history. Severity medium: allowed, but new.
