@@ -277,7 +277,7 @@ func allowPatterns(al *AllowList, e *AllowEntry) []string {
 
 func matchingPattern(al *AllowList, e *AllowEntry, principal string) string {
 	for _, p := range allowPatterns(al, e) {
-		if globMatch(p, principal) {
+		if al.matches(p, principal) {
 			return fmt.Sprintf("%q", p)
 		}
 	}
