@@ -82,6 +82,11 @@ func (n *Normaliser) Normalise(rec *cloudtrail.Record) (Event, string) {
 	if err != nil {
 		return Event{}, SkipNoIdentity
 	}
+	if part := partitionOfRegion(rec.AWSRegion); part != "aws" && strings.HasPrefix(p.ARN, "arn:aws:") &&
+		(p.Type == TypeRoot || p.Type == TypeAWSAccount || p.Type == TypeIAMUser) && !strings.HasPrefix(rec.UserIdentity.ARN, "arn:aws:") {
+		// Built from an account id alone: the record's region says the partition.
+		p.ARN = "arn:" + part + p.ARN[len("arn:aws"):]
+	}
 	p.ARN = cleanKey(p.ARN)
 	ev := Event{Record: rec, Kind: kind, Name: rec.EventName, Source: rec.EventSource, Time: rec.EventTime.Time,
 		Principal: p, Denied: rec.ErrorCode != ""}
@@ -152,15 +157,18 @@ func (n *Normaliser) secret(id, account, region string) (SecretRef, error) {
 		// A plain name that also reads as NAME-XXXXXX of a secret known by full ARN only is
 		// ambiguous; the plain name is authoritative (Secrets Manager resolves names first).
 	case ref.ARN != "":
+		// NAME-XXXXXX: a full ARN of NAME (AWS's rule), or a partial ARN of a secret whose name
+		// itself ends in a hyphen and six characters. Plain names seen decide.
 		whole := ref
 		whole.Name, whole.ARN = cleanKey(ref.Name+ref.ARN[len(ref.ARN)-7:]), ""
-		if _, named := n.names[whole.Key()]; named {
-			if prev, ok := n.arns[ref.Key()]; !ok || prev != strings.TrimSpace(id) {
-				// The whole name has been used as a plain name: this is a partial ARN of it.
-				whole.ARN = n.arns[whole.Key()]
-				return whole, nil
-			}
-			ref.Ambiguous = true
+		_, wholeNamed := n.names[whole.Key()]
+		_, baseNamed := n.names[ref.Key()]
+		switch {
+		case wholeNamed && !baseNamed:
+			whole.ARN = n.arns[whole.Key()]
+			return whole, nil
+		case wholeNamed && baseNamed:
+			ref.Ambiguous = true // both secrets exist: AWS's rule decides, and the alert says so
 		}
 		if len(n.arns) < maxRemembered {
 			n.arns[ref.Key()] = ref.ARN
@@ -245,4 +253,19 @@ func cleanKey(s string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// partitionOfRegion is the partition of an AWS region name.
+func partitionOfRegion(region string) string {
+	switch {
+	case strings.HasPrefix(region, "us-gov-"):
+		return "aws-us-gov"
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	case strings.HasPrefix(region, "us-iso-"):
+		return "aws-iso"
+	case strings.HasPrefix(region, "us-isob-"):
+		return "aws-iso-b"
+	}
+	return "aws"
 }

@@ -106,3 +106,113 @@ func (f storeFunc) Record(_ context.Context, rs []Read) (Recorded, error) {
 	}
 	return f(rs)
 }
+
+// Denied calls logged with requestParameters null (written records, AWS's formats): the secret is
+// recovered from errorMessage or resources; an unrecoverable one is still a denied attempt.
+func TestNormaliseDeniedNullParameters(t *testing.T) {
+	recs := loadRecords(t, "written/getsecretvalue-denied-null-params.json")
+	n := NewNormaliser(clock, 0)
+	want := []string{"111122223333/us-east-1/prod/db", "111122223333/us-east-1/prod/api-key", ""}
+	for i, rec := range recs {
+		ev, reason := n.Normalise(rec)
+		if reason != "" {
+			t.Fatalf("%s: skipped as %s", rec.EventID, reason)
+		}
+		if !ev.Denied || ev.Name != "GetSecretValue" {
+			t.Errorf("%s: not a denied read: %+v", rec.EventID, ev)
+		}
+		if got := ev.Read.Secret; got != want[i] || ev.Recorded != (want[i] != "") {
+			t.Errorf("%s: secret %q recorded %v, want %q", rec.EventID, got, ev.Recorded, want[i])
+		}
+	}
+}
+
+// All forms of a secret whose name ends in "-" and six characters land on one key once the
+// plain name has been seen; a full ARN keeps AWS's rule.
+func TestNormaliseSuffixAmbiguity(t *testing.T) {
+	n := NewNormaliser(clock, 0)
+	at := fixedNow.Add(-time.Hour)
+	key := func(id string) SecretRef {
+		ev, reason := n.Normalise(gsv("e-"+id, at, `{"secretId":"`+id+`"}`))
+		if reason != "" {
+			t.Fatalf("%s: %s", id, reason)
+		}
+		return ev.Secret
+	}
+	const acct = "arn:aws:secretsmanager:us-east-1:111122223333:secret:"
+	// Before the plain name is known, a partial ARN ending in -backup reads as a full ARN.
+	if got := key(acct + "prod/ledger/db-backup"); got.Key() != "111122223333/us-east-1/prod/ledger/db" {
+		t.Errorf("unknown partial ARN: %q", got.Key())
+	}
+	if got := key("prod/ledger/db-backup"); got.Key() != "111122223333/us-east-1/prod/ledger/db-backup" {
+		t.Errorf("plain name: %q", got.Key())
+	}
+	// Now known by its name: the partial ARN is the same secret.
+	if got := key(acct + "prod/ledger/db-backup"); got.Key() != "111122223333/us-east-1/prod/ledger/db-backup" {
+		t.Errorf("partial ARN of a known name: %q", got.Key())
+	}
+	// A real full ARN of it (suffix after the last hyphen) keeps its name and ARN.
+	if got := key(acct + "prod/ledger/db-backup-AbC123"); got.Key() != "111122223333/us-east-1/prod/ledger/db-backup" || got.ARN == "" {
+		t.Errorf("full ARN: %+v", got)
+	}
+	// Both prod/ledger/db and prod/ledger/db-backup exist as plain names: the string names either
+	// a full ARN of the first or a partial ARN of the second. AWS's rule decides; it is flagged.
+	key("prod/ledger/db")
+	if got := key(acct + "prod/ledger/db-backup"); !got.Ambiguous || got.Key() != "111122223333/us-east-1/prod/ledger/db" {
+		t.Errorf("ambiguous id: %+v", got)
+	}
+	if got := key("prod/ledger/db"); got.Ambiguous {
+		t.Errorf("a plain name is never ambiguous")
+	}
+}
+
+func TestNormalisePrincipalDefects(t *testing.T) {
+	tests := []struct {
+		name       string
+		ui         *cloudtrail.UserIdentity
+		region     string
+		wantARN    string
+		wantPerson string
+	}{
+		{"SAML user in the allow-list's spelling (written, AWS userIdentity docs)",
+			&cloudtrail.UserIdentity{Type: "SAMLUser", PrincipalID: "x", UserName: "alice", IdentityProvider: "okta"}, "us-east-1",
+			"samlUser:okta/alice", "alice"},
+		{"web identity user",
+			&cloudtrail.UserIdentity{Type: "WebIdentityUser", UserName: "sub-1", IdentityProvider: "accounts.google.com"}, "us-east-1",
+			"webIdentityUser:accounts.google.com/sub-1", "sub-1"},
+		{"root of a GovCloud account keeps its partition",
+			&cloudtrail.UserIdentity{Type: "Root", AccountID: "111122223333", ARN: "arn:aws-us-gov:iam::111122223333:root"}, "us-gov-west-1",
+			"arn:aws-us-gov:iam::111122223333:root", ""},
+		{"root of a China account without an ARN: the region says the partition",
+			&cloudtrail.UserIdentity{Type: "Root", AccountID: "111122223333"}, "cn-north-1",
+			"arn:aws-cn:iam::111122223333:root", ""},
+		{"caller from another GovCloud account",
+			&cloudtrail.UserIdentity{Type: "AWSAccount", AccountID: "444455556666", PrincipalID: "AROA:x"}, "us-gov-east-1",
+			"arn:aws-us-gov:iam::444455556666:root", ""},
+		{"assumed-role session on behalf of an Identity Center user",
+			&cloudtrail.UserIdentity{Type: "AssumedRole", AccountID: "111122223333", ARN: "arn:aws:sts::111122223333:assumed-role/qbusiness/s",
+				OnBehalfOf: &cloudtrail.OnBehalfOf{UserID: "u-123", IdentityStoreARN: "arn:aws:identitystore::111122223333:identitystore/d-1"}},
+			"us-east-1", "arn:aws:iam::111122223333:role/qbusiness", "arn:aws:identitystore::111122223333:identitystore/d-1/user/u-123"},
+	}
+	n := NewNormaliser(clock, 0)
+	for _, tt := range tests {
+		rec := gsv("p", fixedNow.Add(-time.Hour), `{"secretId":"app/db"}`)
+		rec.UserIdentity, rec.AWSRegion = tt.ui, tt.region
+		ev, reason := n.Normalise(rec)
+		if reason != "" {
+			t.Fatalf("%s: %s", tt.name, reason)
+		}
+		if ev.Principal.ARN != tt.wantARN || ev.Principal.Person != tt.wantPerson {
+			t.Errorf("%s: principal %q person %q, want %q %q", tt.name, ev.Principal.ARN, ev.Principal.Person, tt.wantARN, tt.wantPerson)
+		}
+		if !strings.HasPrefix(ev.Principal.ARN, "arn:") {
+			continue
+		}
+		if err := checkPrincipalPattern(ev.Principal.ARN); err != nil {
+			t.Errorf("%s: the allow-list cannot name this principal: %v", tt.name, err)
+		}
+	}
+	if err := checkPrincipalPattern("samlUser:okta/alice"); err != nil {
+		t.Error(err)
+	}
+}

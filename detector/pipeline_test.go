@@ -69,3 +69,23 @@ func TestLearnerOutputPassesCheckConfig(t *testing.T) {
 }
 
 var _ = json.Marshal
+
+// Denied attempts with requestParameters null are counted as denied, recovered secret or not.
+func TestProcessDeniedNullParameters(t *testing.T) {
+	al, _, _ := detector.ParseAllowList("a.yaml", []byte(allowNobody))
+	st := baseline.NewMemoryStore(0)
+	d, err := detector.New(detector.Config{AllowList: al}, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := d.Process(t.Context(), load(t, "written/getsecretvalue-denied-null-params.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Stats.Denied != 3 || res.Stats.Reads != 0 || len(res.Stats.Skipped) != 0 {
+		t.Errorf("stats %+v: want 3 denied, nothing skipped", res.Stats)
+	}
+	if s := st.Series(detector.SeriesKey{Secret: "111122223333/us-east-1/prod/db", Principal: "arn:aws:iam::111122223333:role/intruder"}); s == nil || s.Denied != 1 {
+		t.Errorf("denied attempt not recorded under its secret: %+v", s)
+	}
+}

@@ -2,6 +2,7 @@ package detector
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"time"
 )
@@ -113,6 +114,10 @@ func (b *Batch) WindowCount(k SeriesKey, t time.Time) int64 {
 // Emit raises an alert for the event at position pos of b.Events. Alerts with the same key and
 // window merge into one (the single merge of a batch).
 func (b *Batch) Emit(pos int, a *Alert) {
+	if e := b.Events[pos]; e.Secret.Ambiguous && a.Secret == e.Secret.Key() {
+		a.Reason += fmt.Sprintf(" Note: the secret id %s names either this secret (full ARN) or a secret whose name ends in %s (partial ARN); both names have been seen, so it was taken as a full ARN.",
+			e.Secret.ARN, e.Secret.ARN[len(e.Secret.ARN)-7:])
+	}
 	k := a.Key() + "|" + a.Window.Format(time.RFC3339)
 	if m, ok := b.alerts[k]; ok {
 		m.a.Merge(a)
