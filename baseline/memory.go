@@ -20,6 +20,7 @@ type MemoryStore struct {
 	series map[detector.SeriesKey]*detector.Series
 	seen   map[int64]map[string]struct{} // event day → compact event IDs
 	alerts map[string]*detector.AlertState
+	tally  tallies // detector.Tallier sets (memory_tally.go)
 }
 
 // NewMemoryStore returns an empty store keeping retention of history (0: DefaultRetention).

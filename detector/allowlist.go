@@ -49,9 +49,14 @@ type AllowEntry struct {
 	Account string   // optional
 	Region  string   // optional
 	Allow   []string // principal patterns
-	Owner   string
-	Notes   string
-	Line    int
+	// Write: principals that may change the secret's value (PutSecretValue, UpdateSecret,
+	// UpdateSecretVersionStage); nil: the Allow list. Secrets Manager itself (rotation) always may.
+	Write []string
+	// WorkloadOnly: people (console sessions, IAM users, Identity Center) must not read it.
+	WorkloadOnly bool
+	Owner        string
+	Notes        string
+	Line         int
 }
 
 // ConfigError lists every problem found in an allow-list, each with file:line.
@@ -224,12 +229,22 @@ func (p *alParser) entry(n *yaml.Node) (AllowEntry, bool) {
 		case "allow":
 			sawAllow = true
 			e.Allow = p.principals(v)
+		case "write":
+			e.Write = p.principals(v)
+		case "workload-only":
+			switch v.Value {
+			case "true":
+				e.WorkloadOnly = true
+			case "false":
+			default:
+				p.errf(v, "workload-only must be true or false")
+			}
 		case "owner":
 			e.Owner, _ = p.scalar(v, "owner")
 		case "notes":
 			e.Notes, _ = p.scalar(v, "notes")
 		default:
-			p.errf(k, "unknown key %q in a secrets: entry (known: secret, account, region, allow, owner, notes)", k.Value)
+			p.errf(k, "unknown key %q in a secrets: entry (known: secret, account, region, allow, write, workload-only, owner, notes)", k.Value)
 		}
 	})
 	if e.Secret == "" {
@@ -402,7 +417,7 @@ func (al *AllowList) index() {
 		}
 	}
 	for _, e := range al.Entries {
-		for _, p := range e.Allow {
+		for _, p := range append(slices.Clone(e.Allow), e.Write...) {
 			if a := patternAlternatives(p); a != nil {
 				al.alts[p] = a
 			}
@@ -454,4 +469,17 @@ func (al *AllowList) Allowed(s SecretRef, principal string) (bool, *AllowEntry) 
 		patterns = e.Allow
 	}
 	return slices.ContainsFunc(patterns, func(p string) bool { return al.matches(p, principal) }), e
+}
+
+// WriteAllowed reports whether principal may change the secret's value: the governing entry's
+// write: list, or, without one, whoever may read it.
+func (al *AllowList) WriteAllowed(s SecretRef, principal string) (bool, *AllowEntry) {
+	if al == nil {
+		return false, nil
+	}
+	e := al.Entry(s)
+	if e == nil || e.Write == nil {
+		return al.Allowed(s, principal)
+	}
+	return slices.ContainsFunc(e.Write, func(p string) bool { return al.matches(p, principal) }), e
 }

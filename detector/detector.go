@@ -34,6 +34,11 @@ type Config struct {
 	SuppressWindow  time.Duration // identical alerts inside one window become one (default 1 h)
 	FirstSeenWarmup time.Duration // no first-seen alerts until a secret has this much history (default 7 days)
 	Spike           SpikeConfig
+	Monitor         MonitorConfig // secretwatch's own resources (monitor-tampering)
+	Batch           BatchConfig
+	Bulk            BulkConfig
+	Denied          DeniedConfig
+	Enum            EnumConfig
 	Logger          *slog.Logger
 	// Now is the wall clock (default time.Now); records dated later than Now()+ClockSkew are
 	// refused as future-dated (default skew 15 min).
@@ -48,6 +53,7 @@ type Detector struct {
 	log   *slog.Logger
 	norm  *Normaliser
 	rules []Rule
+	tally localTally
 }
 
 // New returns a detector that keeps its baselines in store.
@@ -68,6 +74,11 @@ func New(cfg Config, store Store) (*Detector, error) {
 		cfg.FirstSeenWarmup = 7 * 24 * time.Hour
 	}
 	cfg.Spike.defaults()
+	cfg.Monitor.defaults()
+	cfg.Batch.defaults()
+	cfg.Bulk.defaults()
+	cfg.Denied.defaults()
+	cfg.Enum.defaults()
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -78,6 +89,7 @@ func New(cfg Config, store Store) (*Detector, error) {
 		cfg.ClockSkew = 15 * time.Minute
 	}
 	d := &Detector{cfg: cfg, store: store, log: cfg.Logger, norm: NewNormaliser(cfg.Now, cfg.ClockSkew)}
+	d.tally.keep = 8 * 24 * time.Hour
 	for _, f := range registry {
 		d.rules = append(d.rules, f.new(&d.cfg))
 	}
@@ -173,7 +185,9 @@ func (d *Detector) Process(ctx context.Context, recs []*cloudtrail.Record) (Resu
 	}
 	for i, r := range d.rules {
 		b.rule = i
-		r.Evaluate(ctx, b)
+		if err := r.Evaluate(ctx, b); err != nil {
+			return res, fmt.Errorf("detector: rule %s: %w", r.ID(), err)
+		}
 	}
 	res.Alerts = b.result()
 	return res, nil
@@ -219,6 +233,23 @@ func newAlert(b *Batch, rule, severity string, e *Event, n int64) *Alert {
 	a.UserAgents = appendBounded(nil, MaxAlertValues, bound(e.Record.UserAgent))
 	a.VPCEndpointIDs = appendBounded(nil, MaxAlertValues, bound(e.Record.VPCEndpointID))
 	return a
+}
+
+// eventAlert starts an alert about one non-read event: its count is the number of distinct events
+// merged into it, and resource (what the call acted on) is part of its key.
+func eventAlert(b *Batch, rule, severity string, e *Event, resource string) *Alert {
+	a := newAlert(b, rule, severity, e, 1)
+	a.Resource = bound(resource)
+	a.additive = true
+	return a
+}
+
+// secretLabel names the secret of an event for a reason ("secret NAME", or "an unnamed secret").
+func secretLabel(e *Event) string {
+	if e.HasSecret {
+		return "secret " + e.Secret.Name
+	}
+	return "an unnamed secret"
 }
 
 // topReaders names the principals with the most reads of secret in hour h, among the series the

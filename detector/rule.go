@@ -2,6 +2,8 @@ package detector
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"time"
@@ -13,8 +15,9 @@ import (
 type Rule interface {
 	// ID is the rule's stable name: alerts carry it, users route, filter and suppress by it.
 	ID() string
-	// Evaluate looks at the batch and emits alerts through b.Emit.
-	Evaluate(ctx context.Context, b *Batch)
+	// Evaluate looks at the batch and emits alerts through b.Emit. An error (a store's) fails
+	// the batch, which is then retried.
+	Evaluate(ctx context.Context, b *Batch) error
 }
 
 // ruleFactory builds a rule from the detector's effective configuration.
@@ -30,6 +33,15 @@ var registry = []ruleFactory{
 	{RuleUnexpectedPrincipal, newUnexpectedPrincipal},
 	{RuleFirstSeenPrincipal, newFirstSeen},
 	{RuleReadSpike, newReadSpike},
+	{RuleRootAccess, newRootAccess},
+	{RulePolicyChange, newPolicyChange},
+	{RuleSecretLifecycle, newSecretLifecycle},
+	{RuleTrailTampering, newTrailTampering},
+	{RuleMonitorTampering, newMonitorTampering},
+	{RuleBatchRetrieval, newBatchRetrieval},
+	{RuleBulkRetrieval, newBulkRetrieval},
+	{RuleAccessDeniedBurst, newAccessDeniedBurst},
+	{RuleEnumeration, newEnumeration},
 }
 
 // RuleIDs lists the registered rules in evaluation order.
@@ -141,4 +153,79 @@ func (b *Batch) result() []*Alert {
 		out = append(out, b.alerts[k].a)
 	}
 	return out
+}
+
+// maxTallyKey bounds a tally key; longer keys (built from attacker-controlled fields) are
+// replaced by a digest.
+const maxTallyKey = 200
+
+// Tally adds members to the distinct set (key, window) — in the store when it is a Tallier, in
+// the detector's memory otherwise — and returns its size (≤ limit).
+func (b *Batch) Tally(ctx context.Context, key string, window time.Time, members []string, limit int) (int, error) {
+	if len(key) > maxTallyKey {
+		sum := sha256.Sum256([]byte(key))
+		key = key[:maxTallyKey-34] + "#" + hex.EncodeToString(sum[:16])
+	}
+	for i, m := range members {
+		if len(m) > maxTallyKey {
+			sum := sha256.Sum256([]byte(m))
+			members[i] = hex.EncodeToString(sum[:16])
+		}
+	}
+	if t, ok := b.d.store.(Tallier); ok {
+		n, err := t.Tally(ctx, key, window, members, limit)
+		if err != nil {
+			return 0, fmt.Errorf("detector: tally %s: %w", key, err)
+		}
+		return n, nil
+	}
+	return b.d.tally.add(key, window, members, limit), nil
+}
+
+// localTally is the in-process Tallier of a detector whose store has none. Its memory is bounded:
+// windows older than keep behind the newest one are dropped, and at most maxLocalTallies sets are
+// kept.
+type localTally struct {
+	sets   map[tallyKey]map[string]struct{}
+	newest time.Time
+	keep   time.Duration
+}
+
+type tallyKey struct {
+	key    string
+	window int64
+}
+
+const maxLocalTallies = 200_000
+
+func (t *localTally) add(key string, window time.Time, members []string, limit int) int {
+	if t.sets == nil {
+		t.sets = map[tallyKey]map[string]struct{}{}
+	}
+	if window.After(t.newest) {
+		t.newest = window
+		if len(t.sets) > maxLocalTallies/2 {
+			for k := range t.sets {
+				if time.Unix(k.window, 0).Before(t.newest.Add(-t.keep)) {
+					delete(t.sets, k)
+				}
+			}
+		}
+	}
+	k := tallyKey{key, window.Unix()}
+	set := t.sets[k]
+	if set == nil {
+		if len(members) == 0 || len(t.sets) >= maxLocalTallies {
+			return len(set)
+		}
+		set = map[string]struct{}{}
+		t.sets[k] = set
+	}
+	for _, m := range members {
+		if len(set) >= limit {
+			break
+		}
+		set[m] = struct{}{}
+	}
+	return len(set)
 }

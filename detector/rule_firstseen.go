@@ -20,7 +20,7 @@ type firstSeen struct {
 
 func (firstSeen) ID() string { return RuleFirstSeenPrincipal }
 
-func (r firstSeen) Evaluate(_ context.Context, b *Batch) {
+func (r firstSeen) Evaluate(_ context.Context, b *Batch) error {
 	for i, e := range b.Events {
 		if !e.Recorded || e.Denied {
 			continue
@@ -42,6 +42,7 @@ func (r firstSeen) Evaluate(_ context.Context, b *Batch) {
 			"If not, treat it as unexpected: revoke, rotate, investigate. If it is, nothing to do; consider naming it explicitly in the allow-list."
 		b.Emit(i, a)
 	}
+	return nil
 }
 
 // warm reports whether the secret has enough history for a new principal to be news.

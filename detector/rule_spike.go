@@ -12,7 +12,7 @@ type readSpike struct{}
 
 func (readSpike) ID() string { return RuleReadSpike }
 
-func (readSpike) Evaluate(_ context.Context, b *Batch) {
+func (readSpike) Evaluate(_ context.Context, b *Batch) error {
 	for i, e := range b.Events {
 		if !e.Recorded || e.Denied {
 			continue
@@ -32,6 +32,7 @@ func (readSpike) Evaluate(_ context.Context, b *Batch) {
 			}
 		}
 	}
+	return nil
 }
 
 func spikeAlert(b *Batch, e *Event, v spikeVerdict, whole bool, n int64) *Alert {

@@ -14,7 +14,7 @@ type unexpectedPrincipal struct{ al *AllowList }
 
 func (unexpectedPrincipal) ID() string { return RuleUnexpectedPrincipal }
 
-func (r unexpectedPrincipal) Evaluate(_ context.Context, b *Batch) {
+func (r unexpectedPrincipal) Evaluate(_ context.Context, b *Batch) error {
 	for i, e := range b.Events {
 		if !e.Recorded || e.Denied {
 			continue
@@ -26,6 +26,7 @@ func (r unexpectedPrincipal) Evaluate(_ context.Context, b *Batch) {
 		n := b.WindowCount(SeriesKey{Secret: e.Read.Secret, Principal: e.Read.Principal}, e.Time)
 		b.Emit(i, r.alert(b, e, entry, n))
 	}
+	return nil
 }
 
 func (r unexpectedPrincipal) alert(b *Batch, e *Event, entry *AllowEntry, n int64) *Alert {

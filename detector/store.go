@@ -81,3 +81,16 @@ type Suppressor interface {
 	// MarkDelivered records that the alert of that window was delivered.
 	MarkDelivered(ctx context.Context, key string, window time.Time) error
 }
+
+// Tallier is optional store support for rules that need state across invocations (the Lambda may
+// see one event per invocation): a bounded set of distinct members per (key, window). Adding a
+// member twice changes nothing, so a redelivered event or a retried batch leaves the answer exact.
+// A store that does not implement it gets the detector's in-process tally (state then lasts as
+// long as the Detector: a whole replay, one Lambda container).
+type Tallier interface {
+	// Tally adds members to the set (key, window), keeping at most limit of them, and returns the
+	// set's size after the update (≤ limit). With no members it only reads. Windows older than the
+	// store's retention may be forgotten. Keys are at most a few hundred bytes (Batch.Tally
+	// digests longer ones); members likewise.
+	Tally(ctx context.Context, key string, window time.Time, members []string, limit int) (int, error)
+}
