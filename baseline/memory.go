@@ -22,6 +22,7 @@ type MemoryStore struct {
 	seen   map[int64]map[string]struct{} // event day → compact event IDs
 	alerts map[string]*detector.AlertState
 	days   memDays // report rows, see report_memory.go
+	tally  tallies // detector.Tallier sets (memory_tally.go)
 }
 
 // NewMemoryStore returns an empty store keeping retention of history (0: DefaultRetention).

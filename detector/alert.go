@@ -1,6 +1,7 @@
 package detector
 
 import (
+	"slices"
 	"strings"
 	"time"
 )
@@ -35,6 +36,8 @@ type Alert struct {
 	SecretName     string    `json:"secretName"`          // the secret's name
 	SecretARN      string    `json:"secretARN,omitempty"` // full ARN with suffix, when seen
 	Principal      string    `json:"principal"`           // normalised principal ARN
+	Resource       string    `json:"resource,omitempty"`  // what a non-read event acted on (trail, rule, policy): part of the key
+	Workload       string    `json:"workload,omitempty"`  // the workload behind the session, when its platform's conventions say (see Workload)
 	PrincipalType  string    `json:"principalType"`
 	Session        string    `json:"session,omitempty"`
 	Account        string    `json:"account"` // account that owns the secret
@@ -49,10 +52,14 @@ type Alert struct {
 	VPCEndpointIDs []string  `json:"vpcEndpointIds"`
 	Reason         string    `json:"reason"`
 	NextStep       string    `json:"nextStep"`
+	additive       bool      // Count counts merged events (rules over non-read events), not a series
 }
 
 // Key identifies the alert for suppression: the same rule, secret and principal.
 func (a *Alert) Key() string {
+	if a.Resource != "" {
+		return a.Rule + "|" + a.Secret + "|" + a.Principal + "|" + a.Resource
+	}
 	return a.Rule + "|" + a.Secret + "|" + a.Principal
 }
 
@@ -61,7 +68,12 @@ func (a *Alert) Key() string {
 // time range widens, bounded lists keep their first distinct values, and the reason of the
 // latest occurrence wins.
 func (a *Alert) Merge(b *Alert) {
-	a.Count = max(a.Count, b.Count)
+	if a.additive && len(b.EventIDs) > 0 && !slices.Contains(a.EventIDs, b.EventIDs[0]) {
+		// Event alerts (no store series behind them) count their distinct events.
+		a.Count += b.Count
+	} else {
+		a.Count = max(a.Count, b.Count)
+	}
 	if b.FirstSeen.Before(a.FirstSeen) {
 		a.FirstSeen = b.FirstSeen
 	}
@@ -78,6 +90,9 @@ func (a *Alert) Merge(b *Alert) {
 	}
 	if a.Session == "" {
 		a.Session = b.Session
+	}
+	if a.Workload == "" {
+		a.Workload = b.Workload
 	}
 	a.EventIDs = appendBounded(a.EventIDs, MaxAlertEventIDs, b.EventIDs...)
 	a.SourceIPs = appendBounded(a.SourceIPs, MaxAlertValues, b.SourceIPs...)

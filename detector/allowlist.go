@@ -17,6 +17,30 @@ type AllowList struct {
 	Entries  []AllowEntry
 	Source   string // file it came from
 	exact    map[string][]int
+	alts     map[string][]string // pattern → the patterns it also stands for (patternAlternatives)
+	warnings []string
+}
+
+// Warnings are the legal but risky constructs ParseAllowList found (each with file:line), kept
+// so that every command using the allow-list can repeat them, not only check-config.
+func (al *AllowList) Warnings() []string {
+	if al == nil {
+		return nil
+	}
+	return slices.Clone(al.warnings)
+}
+
+// matches reports whether the pattern p (or one of the patterns it stands for) matches principal.
+func (al *AllowList) matches(p, principal string) bool {
+	if globMatch(p, principal) {
+		return true
+	}
+	for _, a := range al.alts[p] {
+		if globMatch(a, principal) {
+			return true
+		}
+	}
+	return false
 }
 
 // AllowEntry is one secrets: entry.
@@ -25,9 +49,14 @@ type AllowEntry struct {
 	Account string   // optional
 	Region  string   // optional
 	Allow   []string // principal patterns
-	Owner   string
-	Notes   string
-	Line    int
+	// Write: principals that may change the secret's value (PutSecretValue, UpdateSecret,
+	// UpdateSecretVersionStage); nil: the Allow list. Secrets Manager itself (rotation) always may.
+	Write []string
+	// WorkloadOnly: people (console sessions, IAM users, Identity Center) must not read it.
+	WorkloadOnly bool
+	Owner        string
+	Notes        string
+	Line         int
 }
 
 // ConfigError lists every problem found in an allow-list, each with file:line.
@@ -124,6 +153,7 @@ func ParseAllowList(name string, data []byte) (*AllowList, []string, error) {
 		return nil, p.warnings, err
 	}
 	al.index()
+	al.warnings = p.warnings
 	return al, p.warnings, nil
 }
 
@@ -199,12 +229,22 @@ func (p *alParser) entry(n *yaml.Node) (AllowEntry, bool) {
 		case "allow":
 			sawAllow = true
 			e.Allow = p.principals(v)
+		case "write":
+			e.Write = p.principals(v)
+		case "workload-only":
+			switch v.Value {
+			case "true":
+				e.WorkloadOnly = true
+			case "false":
+			default:
+				p.errf(v, "workload-only must be true or false")
+			}
 		case "owner":
 			e.Owner, _ = p.scalar(v, "owner")
 		case "notes":
 			e.Notes, _ = p.scalar(v, "notes")
 		default:
-			p.errf(k, "unknown key %q in a secrets: entry (known: secret, account, region, allow, owner, notes)", k.Value)
+			p.errf(k, "unknown key %q in a secrets: entry (known: secret, account, region, allow, write, workload-only, owner, notes)", k.Value)
 		}
 	})
 	if e.Secret == "" {
@@ -265,32 +305,95 @@ func checkSecretPattern(s string) error {
 	return nil
 }
 
+// checkPrincipalPattern says why a principal pattern can never match a normalised principal, with
+// the pattern to write instead where there is one. A nil error means the pattern is usable.
 func checkPrincipalPattern(s string) error {
 	switch {
 	case s == "":
 		return errors.New("empty principal pattern")
-	case strings.ContainsAny(s, " \t\n"):
+	case strings.ContainsAny(s, " \t\n\r"):
 		return fmt.Errorf("principal %q contains white space", s)
 	case s == "*":
 		return nil
 	case strings.HasPrefix(s, "arn:"):
-		f := strings.SplitN(s, ":", 6)
-		if len(f) < 6 && !strings.HasSuffix(s, "*") {
-			return fmt.Errorf("principal %q is not a complete ARN (arn:partition:service:region:account:resource)", s)
-		}
-		if len(f) >= 3 && f[2] != "iam" && f[2] != "sts" && f[2] != "identitystore" && !hasGlob(f[2]) {
-			return fmt.Errorf("principal %q: service %q is not iam, sts or identitystore", s, f[2])
-		}
-		if len(f) >= 6 && strings.HasPrefix(f[5], "assumed-role/") && f[2] == "iam" {
-			return fmt.Errorf("principal %q: assumed-role ARNs are sts ARNs (arn:aws:sts::…)", s)
-		}
-		return nil
+		return checkARNPattern(s)
 	case strings.HasSuffix(s, ".amazonaws.com") || strings.HasSuffix(s, ".amazonaws.com*"):
 		return nil // an AWS service principal (userIdentity.invokedBy)
 	case strings.HasPrefix(s, "samlUser:"), strings.HasPrefix(s, "webIdentityUser:"), strings.HasPrefix(s, "identitycenter:"):
+		if _, rest, _ := strings.Cut(s, ":"); rest == "" {
+			return fmt.Errorf("principal %q names no provider or user", s)
+		}
 		return nil
+	case strings.HasPrefix(strings.ToLower(s), "samluser:"):
+		return fmt.Errorf("principal %q: SAML users are written samlUser:PROVIDER/NAME (write %q)", s, "samlUser:"+s[len("samluser:"):])
 	}
 	return fmt.Errorf("principal %q: want an IAM/STS ARN pattern (arn:aws:iam::123456789012:role/name), an AWS service (name.amazonaws.com) or \"*\"", s)
+}
+
+// partitions are the AWS partitions an ARN may name.
+var partitions = []string{"aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc"}
+
+func checkARNPattern(s string) error {
+	f := strings.SplitN(s, ":", 6)
+	if len(f) < 6 {
+		if strings.HasSuffix(s, "*") {
+			return nil // arn:aws:iam::* and the like: the rest is a glob
+		}
+		return fmt.Errorf("principal %q is not a complete ARN (arn:partition:service:region:account:resource)", s)
+	}
+	part, svc, region, acct, res := f[1], f[2], f[3], f[4], f[5]
+	if !hasGlob(part) && !slices.Contains(partitions, part) {
+		return fmt.Errorf("principal %q: partition %q is not an AWS partition (aws, aws-cn, aws-us-gov, …)", s, part)
+	}
+	if !hasGlob(svc) && svc != "iam" && svc != "sts" && svc != "identitystore" {
+		return fmt.Errorf("principal %q: service %q is not iam, sts or identitystore", s, svc)
+	}
+	if region != "" && !hasGlob(region) {
+		want := strings.Join([]string{f[0], part, svc, "", acct, res}, ":")
+		return fmt.Errorf("principal %q: IAM, STS and Identity Store ARNs have no region (write %q)", s, want)
+	}
+	if !hasGlob(acct) && !isAccountID(acct) {
+		return fmt.Errorf("principal %q: account %q is not a 12-digit AWS account ID", s, acct)
+	}
+	typ, name, _ := strings.Cut(res, "/")
+	switch {
+	case svc == "iam" && typ == "assumed-role":
+		return fmt.Errorf("principal %q: assumed-role ARNs are sts ARNs (arn:aws:sts::…)", s)
+	case svc == "sts" && (typ == "role" || typ == "user" || typ == "root"):
+		want := strings.Join([]string{f[0], part, "iam", "", acct, res}, ":")
+		return fmt.Errorf("principal %q: roles, users and root are iam ARNs (write %q)", s, want)
+	case (typ == "user" || typ == "role" || typ == "assumed-role" || typ == "federated-user") && name == "":
+		return fmt.Errorf("principal %q: %s with no name matches nobody (write %s/NAME, or %s/* for any)", s, typ, s, s)
+	case svc == "sts" && typ == "assumed-role":
+		role, session, _ := strings.Cut(name, "/")
+		if session != "*" && !strings.HasPrefix(role, "AWSReservedSSO_") && !hasGlob(role) {
+			// Sessions of an ordinary role are not distinguished (the principal is the role).
+			return fmt.Errorf("principal %q names one session of role %s; secretwatch matches the role, not its sessions (write %q)",
+				s, role, strings.Join([]string{f[0], part, "iam", "", acct, "role/" + role}, ":"))
+		}
+	}
+	return nil
+}
+
+// patternAlternatives are the normalised-principal patterns a pattern also stands for. A role
+// session pattern — what people copy from CloudTrail, arn:aws:sts::ACCT:assumed-role/ROLE/* —
+// means the role: its sessions are normalised to arn:aws:iam::ACCT:role/[PATH/]ROLE (except for
+// Identity Center roles, whose sessions stay per person and match the pattern itself).
+func patternAlternatives(p string) []string {
+	f := strings.SplitN(p, ":", 6)
+	if len(f) != 6 || f[2] != "sts" {
+		return nil
+	}
+	typ, name, _ := strings.Cut(f[5], "/")
+	if typ != "assumed-role" {
+		return nil
+	}
+	role, session, _ := strings.Cut(name, "/")
+	if role == "" || session != "*" {
+		return nil
+	}
+	head := strings.Join([]string{"arn", f[1], "iam", "", f[4], "role/"}, ":")
+	return []string{head + role, head + "*/" + role}
 }
 
 func isAccountID(s string) bool {
@@ -307,6 +410,19 @@ func isAccountID(s string) bool {
 
 func (al *AllowList) index() {
 	al.exact = map[string][]int{}
+	al.alts = map[string][]string{}
+	for _, p := range al.Defaults {
+		if a := patternAlternatives(p); a != nil {
+			al.alts[p] = a
+		}
+	}
+	for _, e := range al.Entries {
+		for _, p := range append(slices.Clone(e.Allow), e.Write...) {
+			if a := patternAlternatives(p); a != nil {
+				al.alts[p] = a
+			}
+		}
+	}
 	for i, e := range al.Entries {
 		if !hasGlob(e.Secret) {
 			al.exact[e.Secret] = append(al.exact[e.Secret], i)
@@ -352,5 +468,18 @@ func (al *AllowList) Allowed(s SecretRef, principal string) (bool, *AllowEntry) 
 	if e != nil {
 		patterns = e.Allow
 	}
-	return slices.ContainsFunc(patterns, func(p string) bool { return globMatch(p, principal) }), e
+	return slices.ContainsFunc(patterns, func(p string) bool { return al.matches(p, principal) }), e
+}
+
+// WriteAllowed reports whether principal may change the secret's value: the governing entry's
+// write: list, or, without one, whoever may read it.
+func (al *AllowList) WriteAllowed(s SecretRef, principal string) (bool, *AllowEntry) {
+	if al == nil {
+		return false, nil
+	}
+	e := al.Entry(s)
+	if e == nil || e.Write == nil {
+		return al.Allowed(s, principal)
+	}
+	return slices.ContainsFunc(e.Write, func(p string) bool { return al.matches(p, principal) }), e
 }

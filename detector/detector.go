@@ -34,7 +34,16 @@ type Config struct {
 	SuppressWindow  time.Duration // identical alerts inside one window become one (default 1 h)
 	FirstSeenWarmup time.Duration // no first-seen alerts until a secret has this much history (default 7 days)
 	Spike           SpikeConfig
+	Monitor         MonitorConfig // secretwatch's own resources (monitor-tampering)
+	Batch           BatchConfig
+	Bulk            BulkConfig
+	Denied          DeniedConfig
+	Enum            EnumConfig
 	Logger          *slog.Logger
+	// Now is the wall clock (default time.Now); records dated later than Now()+ClockSkew are
+	// refused as future-dated (default skew 15 min).
+	Now       func() time.Time
+	ClockSkew time.Duration
 }
 
 // Detector evaluates batches of records. It is safe for use by one goroutine at a time.
@@ -42,7 +51,9 @@ type Detector struct {
 	cfg   Config
 	store Store
 	log   *slog.Logger
-	arns  map[string]string // secret key → full ARN, learnt from records that carried it
+	norm  *Normaliser
+	rules []Rule
+	tally localTally
 }
 
 // New returns a detector that keeps its baselines in store.
@@ -63,14 +74,27 @@ func New(cfg Config, store Store) (*Detector, error) {
 		cfg.FirstSeenWarmup = 7 * 24 * time.Hour
 	}
 	cfg.Spike.defaults()
+	cfg.Monitor.defaults()
+	cfg.Batch.defaults()
+	cfg.Bulk.defaults()
+	cfg.Denied.defaults()
+	cfg.Enum.defaults()
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Detector{cfg: cfg, store: store, log: cfg.Logger, arns: map[string]string{}}, nil
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.ClockSkew <= 0 {
+		cfg.ClockSkew = 15 * time.Minute
+	}
+	d := &Detector{cfg: cfg, store: store, log: cfg.Logger, norm: NewNormaliser(cfg.Now, cfg.ClockSkew)}
+	d.tally.keep = 8 * 24 * time.Hour
+	for _, f := range registry {
+		d.rules = append(d.rules, f.new(&d.cfg))
+	}
+	return d, nil
 }
-
-// Config returns the effective configuration (defaults applied).
-func (d *Detector) Config() Config { return d.cfg }
 
 // Result is what one batch produced.
 type Result struct {
@@ -78,164 +102,94 @@ type Result struct {
 	Stats  Stats
 }
 
-// read is a normalised read with what the rules need to explain themselves.
-type read struct {
-	Read
-	ref       SecretRef
-	principal Principal
-	rec       *cloudtrail.Record
-}
-
-// Process evaluates a batch of records in order. Records it cannot use are counted in
+// Process evaluates a batch of records: normalise each once, record the reads in the store, run
+// every rule over the batch, merge their alerts. Records it cannot use are counted in
 // Result.Stats.Skipped and logged without their content; they never fail the batch. An error is
 // returned only when the store fails — the whole batch must then be retried, and the store's
 // contract guarantees the retry counts every read exactly once.
 func (d *Detector) Process(ctx context.Context, recs []*cloudtrail.Record) (Result, error) {
 	var res Result
-	reads := make([]read, 0, len(recs))
+	b := &Batch{d: d, Events: make([]*Event, 0, len(recs))}
+	var reads []Read
+	var recorded []*Event
 	for _, rec := range recs {
 		res.Stats.Records++
-		if rec == nil {
-			res.Stats.Skip(SkipMalformed)
-			continue
-		}
-		if rec.EventSource == "secretsmanager.amazonaws.com" {
+		if rec != nil && rec.EventSource == "secretsmanager.amazonaws.com" {
 			res.Stats.SecretsManager++
 		}
-		kind, ok := Kind(rec.EventSource, rec.EventName)
-		if !ok {
-			res.Stats.Skip(SkipNotHandled)
+		ev, reason := d.norm.Normalise(rec)
+		switch reason {
+		case "":
+		case SkipMalformed, SkipNotHandled:
+			res.Stats.Skip(reason)
+			continue
+		default:
+			res.Stats.Handled++
+			res.Stats.Skip(reason)
+			d.log.WarnContext(ctx, "skipping record", LogReason, reason, LogEventID, bound(rec.EventID), LogEventName, bound(rec.EventName))
 			continue
 		}
 		res.Stats.Handled++
-		if kind != KindRead || rec.EventName != "GetSecretValue" {
-			// BatchGetSecretValue is logged again as one GetSecretValue per secret returned, so
-			// counting it too would count every read twice. Changes and tampering have rules
-			// of their own (not in this package yet); they are handled, not skipped.
-			continue
-		}
-		r, reason := d.normalise(ctx, rec)
-		if reason != "" {
-			res.Stats.Skip(reason)
-			d.log.WarnContext(ctx, "skipping record", LogReason, reason, LogEventID, rec.EventID, LogEventName, rec.EventName)
-			continue
-		}
-		if !r.principal.Known {
+		if !ev.Principal.Known {
 			res.Stats.UnknownIdentity++
 			d.log.WarnContext(ctx, "unknown identity type; processed with a best-effort principal",
-				"identity_type", r.principal.Type, LogPrincipal, r.principal.ARN, LogEventID, rec.EventID)
+				"identity_type", bound(ev.Principal.Type), LogPrincipal, bound(ev.Principal.ARN), LogEventID, bound(rec.EventID))
 		}
-		reads = append(reads, r)
+		e := &ev
+		b.Events = append(b.Events, e)
+		if e.Recorded {
+			reads = append(reads, e.Read)
+			recorded = append(recorded, e)
+		} else if e.Name == "GetSecretValue" && e.Denied {
+			res.Stats.Denied++ // an attempt on a secret the record does not name: nothing to record
+		}
 	}
-	if len(reads) == 0 {
+	if len(b.Events) == 0 {
 		return res, nil
 	}
-	in := make([]Read, len(reads))
-	for i := range reads {
-		in[i] = reads[i].Read
-	}
-	rec, err := d.store.Record(ctx, in)
-	if err != nil {
-		return res, fmt.Errorf("detector: record %d reads: %w", len(in), err)
-	}
-	if len(rec.Fresh) != len(in) {
-		return res, fmt.Errorf("detector: store answered %d freshness flags for %d reads", len(rec.Fresh), len(in))
-	}
-	merged := map[string]*Alert{}
-	var order []string
-	// The series are the state after the whole batch, so every read of one series in one hour
-	// gets the same spike verdict: compute it once.
-	type spikeKey struct {
-		SeriesKey
-		hour int64
-	}
-	verdicts := map[spikeKey]spikeVerdict{}
-	// The allow-list's answer depends only on the secret and the principal: once per pair.
-	type verdict struct {
-		ok    bool
-		entry *AllowEntry
-	}
-	type pairARN struct {
-		SeriesKey
-		arn string // a glob may match the full ARN, known for some reads only
-	}
-	allowedPairs := map[pairARN]verdict{}
-	allowedOf := func(r *read) (bool, *AllowEntry) {
-		k := pairARN{SeriesKey{Secret: r.Secret, Principal: r.Principal}, r.ref.ARN}
-		v, ok := allowedPairs[k]
-		if !ok {
-			v.ok, v.entry = d.cfg.AllowList.Allowed(r.ref, r.Principal)
-			allowedPairs[k] = v
+	b.Series = map[SeriesKey]*Series{}
+	if len(reads) > 0 {
+		rec, err := d.store.Record(ctx, reads)
+		if err != nil {
+			return res, fmt.Errorf("detector: record %d reads: %w", len(reads), err)
 		}
-		return v.ok, v.entry
-	}
-	spikeOf := func(k SeriesKey, s *Series, h int64) spikeVerdict {
-		sk := spikeKey{k, h}
-		v, ok := verdicts[sk]
-		if !ok {
-			v = checkSpike(d.cfg.Spike, s, h, d.cfg.Retention)
-			verdicts[sk] = v
+		if len(rec.Fresh) != len(reads) {
+			return res, fmt.Errorf("detector: store answered %d freshness flags for %d reads", len(rec.Fresh), len(reads))
 		}
-		return v
-	}
-	emit := func(a *Alert) {
-		k := a.Key() + "|" + a.Window.Format(time.RFC3339)
-		if m, ok := merged[k]; ok {
-			m.Merge(a)
-			return
+		if rec.Series != nil {
+			b.Series = rec.Series
 		}
-		merged[k] = a
-		order = append(order, k)
+		for i, e := range recorded {
+			e.Fresh = rec.Fresh[i]
+		}
 	}
-	for i := range reads {
-		r := &reads[i]
-		fresh := rec.Fresh[i]
+	b.allowed = map[allowKey]allowVerdict{}
+	b.spikes = map[spikeKey]spikeVerdict{}
+	b.alerts = map[string]*emitted{}
+	for _, e := range recorded {
 		switch {
-		case !fresh:
+		case !e.Fresh:
 			res.Stats.Duplicates++
-		case r.Denied:
+		case e.Denied:
 			res.Stats.Denied++
 		default:
 			res.Stats.Reads++
 			if res.Stats.SecretReads == nil {
 				res.Stats.SecretReads = map[string]int64{}
 			}
-			res.Stats.SecretReads[r.ref.Name]++
-		}
-		if r.Denied {
-			continue
-		}
-		pairKey, wholeKey := SeriesKey{Secret: r.Secret, Principal: r.Principal}, SeriesKey{Secret: r.Secret}
-		pair, whole := rec.Series[pairKey], rec.Series[wholeKey]
-		window := r.Time.Truncate(d.cfg.SuppressWindow).UTC()
-		// An alert counts the reads its series has in the window, as the store counted them:
-		// exact however often the events were delivered or the batch retried.
-		pairCount, wholeCount := d.windowCount(pair, window), d.windowCount(whole, window)
-		allowed, entry := allowedOf(r)
-		if !allowed {
-			if fresh {
+			res.Stats.SecretReads[e.Secret.Name]++
+			if ok, _ := b.Allowed(e); !ok {
 				res.Stats.Unexpected++
 			}
-			emit(d.unexpected(r, entry, pairCount))
-		} else if pair != nil && whole != nil && pair.FirstEventID == r.EventID && d.warm(whole, r.Time) {
-			emit(d.firstSeen(r, entry, whole, pairCount))
-		}
-		if pair != nil {
-			if v := spikeOf(pairKey, pair, Hour(r.Time)); v.Spike {
-				emit(d.spike(r, v, false, pairCount))
-			}
-		}
-		if whole != nil {
-			if v := spikeOf(wholeKey, whole, Hour(r.Time)); v.Spike {
-				a := d.spike(r, v, true, wholeCount)
-				a.Reason += "; top readers this hour: " + topReaders(rec.Series, r.Secret, Hour(r.Time), 3)
-				emit(a)
-			}
 		}
 	}
-	for _, k := range order {
-		res.Alerts = append(res.Alerts, merged[k])
+	for i, r := range d.rules {
+		b.rule = i
+		if err := r.Evaluate(ctx, b); err != nil {
+			return res, fmt.Errorf("detector: rule %s: %w", r.ID(), err)
+		}
 	}
+	res.Alerts = b.result()
 	return res, nil
 }
 
@@ -255,123 +209,47 @@ func (d *Detector) windowCount(s *Series, w time.Time) int64 {
 	return max(n, 1)
 }
 
-// warm reports whether the secret has enough history for a new principal to be news.
-func (d *Detector) warm(whole *Series, at time.Time) bool {
-	return !whole.FirstSeen.IsZero() && at.Sub(whole.FirstSeen) >= d.cfg.FirstSeenWarmup
-}
-
-// normalise turns a GetSecretValue record into a read, or says why it cannot.
-func (d *Detector) normalise(ctx context.Context, rec *cloudtrail.Record) (read, string) {
-	if rec.EventID == "" {
-		return read{}, SkipNoEventID
-	}
-	if rec.EventTime.IsZero() {
-		return read{}, SkipNoEventTime
-	}
-	p, err := NormalisePrincipal(rec.UserIdentity)
-	if err != nil {
-		return read{}, SkipNoIdentity
-	}
-	ids, _, err := secretIDs(rec.RequestParameters)
-	if err != nil || len(ids) == 0 {
-		return read{}, SkipNoSecret
-	}
-	ref, err := ParseSecretID(ids[0], rec.RecipientAccountID, rec.AWSRegion)
-	if err != nil || ref.Account == "" && ref.Region == "" {
-		return read{}, SkipNoSecret
-	}
-	if ref.ARN != "" {
-		if len(d.arns) < 100_000 {
-			d.arns[ref.Key()] = ref.ARN
-		}
-	} else {
-		ref.ARN = d.arns[ref.Key()]
-	}
-	return read{
-		Read: Read{
-			EventID:   rec.EventID,
-			Secret:    ref.Key(),
-			Principal: p.ARN,
-			Time:      rec.EventTime.Time,
-			Denied:    rec.ErrorCode != "",
-
-			SourceIP:      boundValue(rec.SourceIPAddress),
-			UserAgent:     boundValue(rec.UserAgent),
-			VPCEndpointID: boundValue(rec.VPCEndpointID),
-			PrincipalType: boundValue(p.Type),
-			SecretARN:     boundValue(ref.ARN),
-		},
-		ref:       ref,
-		principal: p,
-		rec:       rec,
-	}, ""
-}
-
-func (d *Detector) base(rule, severity string, r *read, n int64) *Alert {
+// newAlert starts an alert about event e with the event's context.
+func newAlert(b *Batch, rule, severity string, e *Event, n int64) *Alert {
 	a := &Alert{
 		Rule:          rule,
 		Severity:      severity,
-		Secret:        r.Secret,
-		SecretName:    r.ref.Name,
-		SecretARN:     r.ref.ARN,
-		Principal:     r.Principal,
-		PrincipalType: r.principal.Type,
-		Session:       r.principal.Session,
-		Account:       r.ref.Account,
-		Region:        r.ref.Region,
-		Window:        r.Time.Truncate(d.cfg.SuppressWindow).UTC(),
-		FirstSeen:     r.Time,
-		LastSeen:      r.Time,
+		Principal:     e.Principal.ARN,
+		PrincipalType: bound(e.Principal.Type),
+		Session:       bound(e.Principal.Session),
+		Window:        b.Window(e.Time),
+		FirstSeen:     e.Time,
+		LastSeen:      e.Time,
 		Count:         n,
-		EventIDs:      []string{r.EventID},
+		EventIDs:      []string{bound(e.Record.EventID)},
 	}
-	a.SourceIPs = appendBounded(nil, MaxAlertValues, r.rec.SourceIPAddress)
-	a.UserAgents = appendBounded(nil, MaxAlertValues, r.rec.UserAgent)
-	a.VPCEndpointIDs = appendBounded(nil, MaxAlertValues, r.rec.VPCEndpointID)
+	if e.HasSecret {
+		a.Secret, a.SecretName, a.SecretARN = e.Secret.Key(), e.Secret.Name, bound(e.Secret.ARN)
+		a.Account, a.Region = e.Secret.Account, e.Secret.Region
+	} else {
+		a.Account, a.Region = bound(e.Record.RecipientAccountID), bound(e.Record.AWSRegion)
+	}
+	a.SourceIPs = appendBounded(nil, MaxAlertValues, bound(e.Record.SourceIPAddress))
+	a.UserAgents = appendBounded(nil, MaxAlertValues, bound(e.Record.UserAgent))
+	a.VPCEndpointIDs = appendBounded(nil, MaxAlertValues, bound(e.Record.VPCEndpointID))
 	return a
 }
 
-func (d *Detector) unexpected(r *read, entry *AllowEntry, n int64) *Alert {
-	sev := SeverityHigh
-	who := describePrincipal(r.principal)
-	if r.principal.Type == TypeRoot || r.principal.Account != "" && r.principal.Account != r.ref.Account {
-		sev = SeverityCritical
-	}
-	a := d.base(RuleUnexpectedPrincipal, sev, r, n)
-	rule := "the defaults (no entry names this secret)"
-	if entry != nil {
-		rule = fmt.Sprintf("entry %q (%s:%d)", entry.Secret, d.cfg.AllowList.Source, entry.Line)
-	}
-	a.Reason = fmt.Sprintf("%s read %s, and the allow-list does not allow it: %s allows %s.",
-		who, r.ref.Name, rule, listOrNobody(allowPatterns(d.cfg.AllowList, entry)))
-	a.NextStep = fmt.Sprintf("Confirm with the owner%s whether %s should read this secret. If not: "+
-		"revoke its access (identity policy and the secret's resource policy), rotate the secret, and "+
-		"review its other CloudTrail activity around %s (event IDs below). If it should: add it to the allow-list.",
-		ownerOf(entry), r.Principal, r.Time.Format(time.RFC3339))
+// eventAlert starts an alert about one non-read event: its count is the number of distinct events
+// merged into it, and resource (what the call acted on) is part of its key.
+func eventAlert(b *Batch, rule, severity string, e *Event, resource string) *Alert {
+	a := newAlert(b, rule, severity, e, 1)
+	a.Resource = bound(resource)
+	a.additive = true
 	return a
 }
 
-func (d *Detector) firstSeen(r *read, entry *AllowEntry, whole *Series, n int64) *Alert {
-	a := d.base(RuleFirstSeenPrincipal, SeverityMedium, r, n)
-	a.Reason = fmt.Sprintf("%s read %s for the first time in the %s window (the secret has been read since %s). "+
-		"The allow-list allows it through %s.", describePrincipal(r.principal), r.ref.Name,
-		humanDuration(d.cfg.Retention), whole.FirstSeen.Format("2006-01-02"), matchingPattern(d.cfg.AllowList, entry, r.Principal))
-	a.NextStep = "Check that this new reader is an expected deployment or person (change ticket, new service). " +
-		"If not, treat it as unexpected: revoke, rotate, investigate. If it is, nothing to do; consider naming it explicitly in the allow-list."
-	return a
-}
-
-func (d *Detector) spike(r *read, v spikeVerdict, whole bool, n int64) *Alert {
-	a := d.base(RuleReadSpike, SeverityHigh, r, n)
-	who := "by " + r.Principal
-	if whole {
-		a.Principal, a.PrincipalType, a.Session = "", "", ""
-		who = "by all principals"
+// secretLabel names the secret of an event for a reason ("secret NAME", or "an unnamed secret").
+func secretLabel(e *Event) string {
+	if e.HasSecret {
+		return "secret " + e.Secret.Name
 	}
-	a.Reason = v.reason(who)
-	a.NextStep = "Find who drives the extra reads (principals and source IPs below; CloudTrail for the hour). " +
-		"A new deployment or a retry loop is benign but costly; a credential being harvested is not — if the caller is unknown, revoke and rotate."
-	return a
+	return "an unnamed secret"
 }
 
 // topReaders names the principals with the most reads of secret in hour h, among the series the
@@ -430,7 +308,7 @@ func allowPatterns(al *AllowList, e *AllowEntry) []string {
 
 func matchingPattern(al *AllowList, e *AllowEntry, principal string) string {
 	for _, p := range allowPatterns(al, e) {
-		if globMatch(p, principal) {
+		if al.matches(p, principal) {
 			return fmt.Sprintf("%q", p)
 		}
 	}

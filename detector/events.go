@@ -10,6 +10,7 @@ const (
 	KindRead   = "read"   // a secret value was (or was attempted to be) read
 	KindChange = "change" // a secret, its value or its resource policy was changed
 	KindTamper = "tamper" // the monitoring itself (CloudTrail, EventBridge) was changed
+	KindList   = "list"   // secrets or their metadata were listed or described (no value)
 )
 
 // handled maps eventSource → eventName → kind. It is the single list of CloudTrail events the
@@ -17,16 +18,27 @@ const (
 // (a test under terraform/ checks the two against each other and against real records).
 var handled = map[string]map[string]string{
 	"secretsmanager.amazonaws.com": {
-		"GetSecretValue":           KindRead,
-		"BatchGetSecretValue":      KindRead,
-		"PutResourcePolicy":        KindChange,
-		"DeleteResourcePolicy":     KindChange,
-		"DeleteSecret":             KindChange,
-		"PutSecretValue":           KindChange,
-		"UpdateSecret":             KindChange,
-		"RotateSecret":             KindChange,
-		"CancelRotateSecret":       KindChange,
-		"ReplicateSecretToRegions": KindChange,
+		"GetSecretValue":               KindRead,
+		"BatchGetSecretValue":          KindRead,
+		"ListSecrets":                  KindList,
+		"DescribeSecret":               KindList,
+		"ListSecretVersionIds":         KindList,
+		"GetResourcePolicy":            KindList,
+		"CreateSecret":                 KindChange,
+		"PutResourcePolicy":            KindChange,
+		"DeleteResourcePolicy":         KindChange,
+		"DeleteSecret":                 KindChange,
+		"RestoreSecret":                KindChange,
+		"PutSecretValue":               KindChange,
+		"UpdateSecret":                 KindChange,
+		"UpdateSecretVersionStage":     KindChange,
+		"RotateSecret":                 KindChange,
+		"CancelRotateSecret":           KindChange,
+		"ReplicateSecretToRegions":     KindChange,
+		"RemoveRegionsFromReplication": KindChange,
+		"StopReplicationToReplica":     KindChange,
+		"TagResource":                  KindChange,
+		"UntagResource":                KindChange,
 	},
 	"cloudtrail.amazonaws.com": {
 		"StopLogging":               KindTamper,
@@ -34,6 +46,22 @@ var handled = map[string]map[string]string{
 		"UpdateTrail":               KindTamper,
 		"PutEventSelectors":         KindTamper,
 		"PutAdvancedEventSelectors": KindTamper,
+	},
+	// secretwatch's own Lambda, table and topic (monitor-tampering; names from MonitorConfig).
+	"lambda.amazonaws.com": {
+		"DeleteFunction20150331":                KindTamper,
+		"UpdateFunctionCode20150331v2":          KindTamper,
+		"UpdateFunctionConfiguration20150331v2": KindTamper,
+		"PutFunctionConcurrency20171031":        KindTamper,
+		"RemovePermission20150331v2":            KindTamper,
+	},
+	"dynamodb.amazonaws.com": {
+		"DeleteTable": KindTamper,
+	},
+	"sns.amazonaws.com": {
+		"DeleteTopic":        KindTamper,
+		"SetTopicAttributes": KindTamper,
+		"Unsubscribe":        KindTamper,
 	},
 	"events.amazonaws.com": {
 		"DisableRule":   KindTamper,

@@ -17,6 +17,7 @@ type Learner struct {
 	pairs   map[SeriesKey]*learnt
 	secrets map[string]SecretRef
 	seen    map[string]struct{}
+	norm    *Normaliser
 	from    time.Time
 	to      time.Time
 	reads   int64
@@ -31,37 +32,28 @@ type learnt struct {
 
 // NewLearner returns an empty learner.
 func NewLearner() *Learner {
-	return &Learner{pairs: map[SeriesKey]*learnt{}, secrets: map[string]SecretRef{}, seen: map[string]struct{}{}}
+	return &Learner{pairs: map[SeriesKey]*learnt{}, secrets: map[string]SecretRef{}, seen: map[string]struct{}{},
+		norm: NewNormaliser(nil, 0)}
 }
 
-// Add considers one record; anything but a successful GetSecretValue is ignored.
+// Add considers one record; anything but a successful GetSecretValue is ignored. It normalises
+// with the detector's own Normaliser, so what it proposes is what the detector will match.
 func (l *Learner) Add(rec *cloudtrail.Record) {
-	if rec == nil || rec.EventSource != "secretsmanager.amazonaws.com" || rec.EventName != "GetSecretValue" ||
-		rec.ErrorCode != "" || rec.EventID == "" || rec.EventTime.IsZero() {
+	ev, reason := l.norm.Normalise(rec)
+	if reason != "" || !ev.Recorded || ev.Denied {
 		return
 	}
-	if _, dup := l.seen[rec.EventID]; dup {
+	if _, dup := l.seen[ev.Read.EventID]; dup {
 		return
 	}
-	p, err := NormalisePrincipal(rec.UserIdentity)
-	if err != nil {
-		return
-	}
-	ids, _, err := secretIDs(rec.RequestParameters)
-	if err != nil || len(ids) == 0 {
-		return
-	}
-	ref, err := ParseSecretID(ids[0], rec.RecipientAccountID, rec.AWSRegion)
-	if err != nil {
-		return
-	}
-	l.seen[rec.EventID] = struct{}{}
+	ref, p := ev.Secret, ev.Principal
+	l.seen[ev.Read.EventID] = struct{}{}
 	if prev, ok := l.secrets[ref.Key()]; !ok || prev.ARN == "" {
 		l.secrets[ref.Key()] = ref
 	}
 	k := SeriesKey{Secret: ref.Key(), Principal: p.ARN}
 	e := l.pairs[k]
-	t := rec.EventTime.Time
+	t := ev.Time
 	if e == nil {
 		e = &learnt{first: t, last: t, ptype: p.Type, known: p.Known}
 		l.pairs[k] = e
@@ -117,40 +109,88 @@ func (l *Learner) WriteYAML(w io.Writer, sources string) error {
 		return bw.err
 	}
 	bw.printf("\n")
-	keys := make([]string, 0, len(l.secrets))
-	for k := range l.secrets {
-		keys = append(keys, k)
+	// Entries are written per (account, region, name) as the allow-list can scope them: an
+	// account that is not a 12-digit id (anonymised logs) cannot be written, so its secrets merge
+	// with the unscoped entry of the same name (check-config rejects a secret listed twice).
+	type entryKey struct{ account, region, name string }
+	entryOf := func(ref SecretRef) entryKey {
+		k := entryKey{region: ref.Region, name: ref.Name}
+		if isAccountID(ref.Account) {
+			k.account = ref.Account
+		}
+		return k
 	}
-	slices.SortFunc(keys, func(a, b string) int {
-		ra, rb := l.secrets[a], l.secrets[b]
-		return cmp.Or(cmp.Compare(ra.Name, rb.Name), cmp.Compare(ra.Account, rb.Account), cmp.Compare(ra.Region, rb.Region))
+	groups := map[entryKey][]string{}
+	var entries []entryKey
+	for k, ref := range l.secrets {
+		ek := entryOf(ref)
+		if _, ok := groups[ek]; !ok {
+			entries = append(entries, ek)
+		}
+		groups[ek] = append(groups[ek], k)
+	}
+	slices.SortFunc(entries, func(a, b entryKey) int {
+		return cmp.Or(cmp.Compare(a.name, b.name), cmp.Compare(a.account, b.account), cmp.Compare(a.region, b.region))
 	})
 	byKey := map[string][]SeriesKey{}
 	for k := range l.pairs {
 		byKey[k.Secret] = append(byKey[k.Secret], k)
 	}
-	for _, key := range keys {
-		ref := l.secrets[key]
-		bw.printf("  - secret: %s\n", yamlString(ref.Name))
-		if ref.ARN != "" {
-			bw.printf("    # %s\n", ref.ARN)
+	for _, ek := range entries {
+		keys := groups[ek]
+		slices.Sort(keys)
+		lead := ""
+		if checkSecretPattern(ek.name) != nil {
+			// A name the allow-list cannot express (white space): left for a person.
+			lead = "# "
+			bw.printf("  # secret %s is not a valid allow-list secret pattern; review by hand\n", yamlString(ek.name))
 		}
-		bw.printf("    account: %s\n    region: %s\n    allow:\n", yamlString(ref.Account), yamlString(ref.Region))
-		ps := byKey[key]
-		slices.SortFunc(ps, func(a, b SeriesKey) int { return cmp.Compare(a.Principal, b.Principal) })
+		bw.printf("  %s- secret: %s\n", lead, yamlString(ek.name))
+		for _, k := range keys {
+			if ref := l.secrets[k]; ref.ARN != "" {
+				bw.printf("    # %s\n", ref.ARN)
+			}
+			if ref := l.secrets[k]; ek.account == "" {
+				bw.printf("    # account %s is not a 12-digit AWS account ID: entry not scoped to an account\n", yamlString(ref.Account))
+			}
+		}
+		if ek.account != "" {
+			bw.printf("  %s  account: %s\n", lead, yamlString(ek.account))
+		}
+		if ek.region != "" {
+			bw.printf("  %s  region: %s\n", lead, yamlString(ek.region))
+		}
+		bw.printf("  %s  allow:\n", lead)
+		merged := map[string]*learnt{}
+		var ps []string
+		for _, k := range keys {
+			for _, p := range byKey[k] {
+				e := l.pairs[p]
+				m := merged[p.Principal]
+				if m == nil {
+					c := *e
+					merged[p.Principal] = &c
+					ps = append(ps, p.Principal)
+					continue
+				}
+				m.reads += e.reads
+				m.first, m.last = minTime(m.first, e.first), maxTime(m.last, e.last)
+			}
+		}
+		slices.Sort(ps)
 		for _, p := range ps {
-			e := l.pairs[p]
+			e := merged[p]
 			note := ""
 			if !e.known {
-				note = "; unknown identity type " + e.ptype
+				note = "; unknown identity type " + cleanKey(e.ptype)
 			}
-			lead := "- "
-			if checkPrincipalPattern(p.Principal) != nil {
+			lead := lead + "- "
+			if checkPrincipalPattern(p) != nil {
 				// Not a pattern the allow-list accepts (an unknown identity type): leave it for a
 				// person to decide rather than write a file that fails check-config.
 				lead, note = "# - ", note+"; not a valid pattern, review by hand"
 			}
-			bw.printf("      %s%s # %s, %d reads, first %s, last %s%s\n", lead, yamlString(p.Principal), e.ptype, e.reads,
+			bw.printf("      %s%s # %s, %d reads, first %s, last %s%s\n", lead, yamlString(p), cleanKey(e.ptype), e.reads,
 				e.first.Format(time.RFC3339), e.last.Format(time.RFC3339), note)
 		}
 	}

@@ -56,24 +56,34 @@ func NormalisePrincipal(ui *cloudtrail.UserIdentity) (Principal, error) {
 		if p.ARN == "" {
 			p.ARN = ui.ARN
 		}
+		if ob := ui.OnBehalfOf; ob != nil && ob.UserID != "" {
+			// Trusted identity propagation: the session acts for an Identity Center user.
+			p.Person = ob.UserID
+			if ob.IdentityStoreARN != "" {
+				p.Person = ob.IdentityStoreARN + "/user/" + ob.UserID
+			}
+		}
 		if isSSORole(p.ARN) && p.Session != "" {
 			// An Identity Center permission set's role is shared by everybody who holds it; the
 			// session name is the person. The session ARN keeps one principal per person, and
 			// still matches role-wide patterns like arn:aws:sts::*:assumed-role/AWSReservedSSO_*.
-			p.Person = p.Session
+			if p.Person == "" {
+				p.Person = p.Session
+			}
 			p.ARN = "arn:" + partitionOf(p.ARN) + ":sts::" + accountOf(p.ARN, p.Account) + ":assumed-role/" + lastSegment(p.ARN) + "/" + p.Session
 		}
 	case TypeIAMUser:
 		p.ARN = ui.ARN
 		if p.ARN == "" && ui.UserName != "" {
-			p.ARN = "arn:aws:iam::" + ui.AccountID + ":user/" + ui.UserName
+			p.ARN = "arn:" + partitionOf(ui.ARN) + ":iam::" + ui.AccountID + ":user/" + ui.UserName
 		}
 	case TypeRoot:
 		acct := ui.AccountID
 		if acct == "" {
 			acct = accountOf(ui.ARN, "")
 		}
-		p.ARN = "arn:aws:iam::" + acct + ":root"
+		// The root of an aws-us-gov or aws-cn account keeps its partition.
+		p.ARN = "arn:" + partitionOf(ui.ARN) + ":iam::" + acct + ":root"
 		p.Account = acct
 	case TypeFederatedUser:
 		p.ARN = ui.ARN
@@ -107,7 +117,12 @@ func NormalisePrincipal(ui *cloudtrail.UserIdentity) (Principal, error) {
 			p.ARN = "identitycenter:" + ui.PrincipalID
 		}
 	case TypeSAMLUser, TypeWebIdentityUser:
-		p.ARN = strings.ToLower(ui.Type[:1]) + ui.Type[1:] + ":" + ui.IdentityProvider + "/" + ui.UserName
+		// The allow-list's spelling: samlUser:PROVIDER/NAME, webIdentityUser:PROVIDER/NAME.
+		prefix := "samlUser:"
+		if ui.Type == TypeWebIdentityUser {
+			prefix = "webIdentityUser:"
+		}
+		p.ARN = prefix + ui.IdentityProvider + "/" + ui.UserName
 		p.Person = ui.UserName
 	default:
 		// Unknown or empty type: flagged (Known=false) and counted by the caller, never dropped.

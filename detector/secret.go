@@ -12,6 +12,9 @@ type SecretRef struct {
 	Region  string
 	Name    string
 	ARN     string // full ARN with the 6-character suffix, when the caller gave it
+	// Ambiguous: the id was NAME-XXXXXX and both "NAME with suffix XXXXXX" and "secret named
+	// NAME-XXXXXX" have been seen; the key follows Secrets Manager's rule (a full ARN).
+	Ambiguous bool
 }
 
 // Key is the canonical key of the secret: account/region/name. Every form of the secret id
@@ -23,7 +26,7 @@ func (s SecretRef) PartialARN() string {
 	return "arn:aws:secretsmanager:" + s.Region + ":" + s.Account + ":secret:" + s.Name
 }
 
-// SplitKey is the inverse of Key.
+// SplitKey is the inverse of Key (the report rebuilds a secret's reference from a stored key).
 func SplitKey(key string) (account, region, name string) {
 	a, rest, _ := strings.Cut(key, "/")
 	r, n, _ := strings.Cut(rest, "/")

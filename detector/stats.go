@@ -15,6 +15,7 @@ const (
 	SkipNoEventID       = "no-event-id"      // cannot be de-duplicated, so cannot be counted safely
 	SkipNoEventTime     = "no-event-time"    // baselines run on event time; without one we cannot place it
 	SkipUnknownEnvelope = "unknown-envelope" // JSON that is neither a record nor an envelope of records
+	SkipFutureDated     = "future-dated"     // eventTime later than the wall clock plus the allowed skew
 )
 
 // Stats counts what a batch (or a whole replay) did.

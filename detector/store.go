@@ -3,7 +3,6 @@ package detector
 import (
 	"context"
 	"time"
-	"unicode/utf8"
 )
 
 // SeriesKey names one baseline series: a secret as a whole (Principal == "") or one principal's
@@ -21,27 +20,13 @@ type Read struct {
 	Principal string // normalised principal
 	Time      time.Time
 	Denied    bool // the call failed (errorCode set): counted as denied, not as a read
-	// Context of the call, for reports; each bounded to MaxReadValue bytes.
-	SourceIP      string // sourceIPAddress: an IP or an AWS service's DNS name
+	// Context for reports, each at most MaxFieldBytes with control characters replaced. Stores
+	// may keep them; they are never part of a key.
+	SourceIP      string // sourceIPAddress (an IP, or an AWS service's DNS name)
 	UserAgent     string
 	VPCEndpointID string
 	PrincipalType string // userIdentity.type
-	SecretARN     string // full ARN with suffix, when known
-}
-
-// MaxReadValue bounds each string context field of a Read, in bytes.
-const MaxReadValue = 256
-
-// boundValue cuts s to at most MaxReadValue bytes, on a UTF-8 boundary.
-func boundValue(s string) string {
-	if len(s) <= MaxReadValue {
-		return s
-	}
-	i := MaxReadValue
-	for i > 0 && !utf8.RuneStart(s[i]) {
-		i--
-	}
-	return s[:i]
+	SecretARN     string // full ARN with its suffix, when the record (or an earlier one) gave it
 }
 
 // Hour is the bucket index of t: whole hours since the Unix epoch, by event time.
@@ -95,4 +80,17 @@ type Suppressor interface {
 	Claim(ctx context.Context, key string, window time.Time, n int64) (AlertState, error)
 	// MarkDelivered records that the alert of that window was delivered.
 	MarkDelivered(ctx context.Context, key string, window time.Time) error
+}
+
+// Tallier is optional store support for rules that need state across invocations (the Lambda may
+// see one event per invocation): a bounded set of distinct members per (key, window). Adding a
+// member twice changes nothing, so a redelivered event or a retried batch leaves the answer exact.
+// A store that does not implement it gets the detector's in-process tally (state then lasts as
+// long as the Detector: a whole replay, one Lambda container).
+type Tallier interface {
+	// Tally adds members to the set (key, window), keeping at most limit of them, and returns the
+	// set's size after the update (≤ limit). With no members it only reads. Windows older than the
+	// store's retention may be forgotten. Keys are at most a few hundred bytes (Batch.Tally
+	// digests longer ones); members likewise.
+	Tally(ctx context.Context, key string, window time.Time, members []string, limit int) (int, error)
 }

@@ -526,9 +526,9 @@ func TestEventPatternAgainstRealRecords(t *testing.T) {
 			t.Errorf("no real record of %s matched", must)
 		}
 	}
-	// Stratus Red Team's secret retrieval: 20 GetSecretValue match, its ListSecrets does not.
-	if n := countMatches(p, all, "stratus-red-team/aws.credential-access.secretsmanager-retrieve-secrets.json"); n != 20 {
-		t.Errorf("stratus secretsmanager-retrieve-secrets: %d records match, want 20", n)
+	// Stratus Red Team's secret retrieval: 20 GetSecretValue and its ListSecrets (enumeration) match.
+	if n := countMatches(p, all, "stratus-red-team/aws.credential-access.secretsmanager-retrieve-secrets.json"); n != 21 {
+		t.Errorf("stratus secretsmanager-retrieve-secrets: %d records match, want 21", n)
 	}
 	// Panther's record pairs eventSource cloudtrail.amazonaws.com with DeleteRule, an EventBridge API
 	// name: a pattern that flattened sources and names together would match it; ours must not.

@@ -180,14 +180,18 @@ func (p *plan) planInjections() {
 			p.inj[h] = append(p.inj[h], injection{at: u, stream: stream, finding: finding})
 		}
 	}
-	finding := func(stream int, f Finding) int {
+	findingOf := func(rule string, stream int, f Finding) int {
 		st := ac.streams[stream]
-		f.Rule, f.Scope = RuleUnexpectedPrincipal, ScopePrincipal
-		f.SecretName, f.Account, f.Region, f.SecretARN = st.secret.name, Account, st.secret.region, st.secret.arn()
+		f.Rule, f.Scope = rule, ScopePrincipal
+		f.Account, f.Region = Account, st.region()
+		if st.secret != nil {
+			f.SecretName, f.Region, f.SecretARN = st.secret.name, st.secret.region, st.secret.arn()
+		}
 		f.Principal, f.PrincipalType, f.Actor = st.actor.principal(), st.actor.principalType(), st.actor.id
 		p.findings = append(p.findings, f)
 		return len(p.findings) - 1
 	}
+	finding := func(stream int, f Finding) int { return findingOf(RuleUnexpectedPrincipal, stream, f) }
 	// (a) another team's role reads a secret it never read.
 	add(ac.inj.indexerRead, finding(ac.inj.indexerRead, Finding{Description: "role search-indexer-task (search team) reads the payments database secret it has never read"}),
 		"10h12m07s", "10h12m48s", "10h13m42s")
@@ -197,9 +201,12 @@ func (p *plan) planInjections() {
 	add(ac.inj.malloryStripe, finding(ac.inj.malloryStripe, Finding{Description: "IAM user mallory reads the Stripe key"}), "13h42m30s", "13h42m31s")
 	add(ac.inj.malloryJWT, finding(ac.inj.malloryJWT, Finding{Description: "IAM user mallory reads the JWT signing key"}), "13h43m05s", "13h43m52s")
 	// (c) the root user reads a secret in the console.
-	add(ac.inj.rootList, -1, "19h04m10s")
-	add(ac.inj.rootDescribe, -1, "19h04m40s")
-	add(ac.inj.rootRead, finding(ac.inj.rootRead, Finding{Description: "the root user reads the payments database secret"}), "19h05m44s")
+	// Every Secrets Manager call by root is a root-access finding too; its read is also unexpected.
+	add(ac.inj.rootList, findingOf(RuleRootAccess, ac.inj.rootList, Finding{Description: "the root user lists the secrets"}), "19h04m10s")
+	add(ac.inj.rootDescribe, findingOf(RuleRootAccess, ac.inj.rootDescribe, Finding{Description: "the root user describes the payments database secret"}), "19h04m40s")
+	rootRead := finding(ac.inj.rootRead, Finding{Description: "the root user reads the payments database secret"})
+	add(ac.inj.rootRead, rootRead, "19h05m44s")
+	rootAccess := findingOf(RuleRootAccess, ac.inj.rootRead, Finding{Description: "the root user reads the payments database secret (root-access)"})
 	// (d) an unknown account reads the shared secret (its resource policy is too broad).
 	add(ac.inj.attackerRead, finding(ac.inj.attackerRead, Finding{Description: "account 999988887777 reads the shared Datadog key"}), "21h30m15s", "21h47m02s")
 	for _, is := range p.inj {
@@ -223,6 +230,9 @@ func (p *plan) planInjections() {
 			}
 		}
 	}
+	// The root read's second finding stands for the same record.
+	p.findings[rootAccess].Start, p.findings[rootAccess].End = p.findings[rootRead].Start, p.findings[rootRead].End
+	p.findings[rootAccess].Records = p.findings[rootRead].Records
 
 	// (e) a normally allowed role reads its usual secret at 40× its hourly rate.
 	if n := p.priorSameKind(day); n < spikeMinSamples {

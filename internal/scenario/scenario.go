@@ -41,6 +41,7 @@ const (
 const (
 	RuleUnexpectedPrincipal = "unexpected-principal"
 	RuleReadSpike           = "read-spike"
+	RuleRootAccess          = "root-access"
 
 	ScopePrincipal = "principal" // the (secret, principal) series
 	ScopeSecret    = "secret"    // the secret as a whole; Finding.Principal is ""

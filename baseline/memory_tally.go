@@ -1,0 +1,61 @@
+package baseline
+
+import (
+	"context"
+	"time"
+
+	"github.com/secretwatch/secretwatch/detector"
+)
+
+var _ detector.Tallier = (*MemoryStore)(nil)
+
+// tallies are the distinct sets of detector.Tallier, by (key, window).
+type tallies struct {
+	sets   map[tallyID]map[string]struct{}
+	newest time.Time // latest window seen: tallies older than the retention before it are dropped
+}
+
+type tallyID struct {
+	key    string
+	window int64
+}
+
+// Tally implements detector.Tallier. Adding a member twice changes nothing (idempotent under
+// redelivery and retries); a set keeps at most limit members; windows older than the store's
+// retention before the newest window are forgotten.
+func (m *MemoryStore) Tally(ctx context.Context, key string, window time.Time, members []string, limit int) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t := &m.tally
+	if t.sets == nil {
+		t.sets = map[tallyID]map[string]struct{}{}
+	}
+	if len(members) > 0 && window.After(t.newest) {
+		t.newest = window
+		horizon := t.newest.Add(-m.st.Retention).Unix()
+		for id := range t.sets {
+			if id.window < horizon {
+				delete(t.sets, id)
+			}
+		}
+	}
+	id := tallyID{key, window.Unix()}
+	set := t.sets[id]
+	if len(members) == 0 {
+		return len(set), nil
+	}
+	if set == nil {
+		set = map[string]struct{}{}
+		t.sets[id] = set
+	}
+	for _, mb := range members {
+		if len(set) >= limit {
+			break
+		}
+		set[mb] = struct{}{}
+	}
+	return len(set), nil
+}
