@@ -13,6 +13,7 @@ import (
 	"hash/fnv"
 	"log/slog"
 	"maps"
+	"math/rand/v2"
 	"slices"
 	"strconv"
 	"strings"
@@ -50,10 +51,17 @@ var (
 )
 
 const (
-	maxCondIDs     = 40 // IDs checked one by one in a contains() condition (expression limits)
-	maxItemRetries = 16 // condition failures tolerated per item and Record before giving up
-	settleDefault  = 15 * time.Minute
-	parallelism    = 8
+	maxCondIDs = 40 // IDs checked one by one in a contains() condition (expression limits)
+	// maxItemRetries is how many condition failures in a row that taught nothing (no ID of the
+	// group turned out to be there already: another writer changed the item meanwhile) one item
+	// tolerates per Record before giving up. Between them the writer backs off (retryDelay).
+	maxItemRetries = 16
+	// maxOptimisticFailures: after that many failed optimistic writes to an item in one Record
+	// (a hot item other writers keep changing), the rest of its group goes in contains mode,
+	// whose condition names the IDs and so cannot be broken by concurrent writers.
+	maxOptimisticFailures = 2
+	settleDefault         = 15 * time.Minute
+	parallelism           = 8
 )
 
 // Attribute names. The GSI projects gsi1Projection (never the ID set).
@@ -79,8 +87,9 @@ const (
 
 // slog attribute keys.
 const (
-	logKeyItem  = "item"
-	logKeyCount = "count"
+	logKeyItem    = "item"
+	logKeyCount   = "count"
+	logKeyAttempt = "attempt"
 )
 
 var gsi1Projection = []string{attrPrincipal, attrHour, attrReads, attrDenied, attrFirst, attrLast}
@@ -807,6 +816,7 @@ func (s *Store) store(st *itemState) {
 func (s *Store) writeItem(ctx context.Context, k itemKey, group []*entry) ([]*entry, error) {
 	var added []*entry
 	pending := group
+	optimisticFailures := 0
 	for failures := 0; len(pending) > 0; {
 		st, _ := s.snapshot(k)
 		if st.ids != nil {
@@ -845,7 +855,7 @@ func (s *Store) writeItem(ctx context.Context, k itemKey, group []*entry) ([]*en
 		}
 
 		var chunk []*entry
-		optimistic := st.ids != nil && !st.frozen && len(pending) > maxCondIDs
+		optimistic := st.ids != nil && !st.frozen && len(pending) > maxCondIDs && optimisticFailures < maxOptimisticFailures
 		if optimistic {
 			chunk = pending[:min(len(pending), maxWriteIDs)]
 		} else {
@@ -857,11 +867,8 @@ func (s *Store) writeItem(ctx context.Context, k itemKey, group []*entry) ([]*en
 			if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); !ok {
 				return added, fmt.Errorf("baseline: dynamodb update %s %s: %w", bound.Text(k.pk(), 200), k.sk(), classify(err))
 			}
-			failures++
-			s.log.DebugContext(ctx, "baseline: dynamodb condition failed",
-				slog.String(logKeyItem, k.pk()+" "+k.sk()), slog.Int(logKeyCount, len(pending)))
-			if failures > maxItemRetries {
-				return added, fmt.Errorf("baseline: dynamodb update %s %s: %d conditional failures: %w", k.pk(), k.sk(), failures, err)
+			if optimistic {
+				optimisticFailures++
 			}
 			ccf, _ := errors.AsType[*types.ConditionalCheckFailedException](err)
 			item := ccf.Item
@@ -877,7 +884,22 @@ func (s *Store) writeItem(ctx context.Context, k itemKey, group []*entry) ([]*en
 				}
 				item = res.Item
 			}
-			s.store(s.stateFromItem(k, item, true))
+			learnt := s.stateFromItem(k, item, true)
+			s.store(learnt)
+			if learnt.frozen || slices.ContainsFunc(chunk, func(e *entry) bool { _, dup := learnt.ids[e.enc]; return dup }) {
+				failures = 0 // duplicates found, or the item is full (spill): progress, go on at once
+				continue
+			}
+			// Contention: another writer changed the item between our read and our write.
+			failures++
+			s.log.DebugContext(ctx, "baseline: dynamodb condition failed",
+				slog.String(logKeyItem, k.pk()+" "+k.sk()), slog.Int(logKeyCount, len(pending)), slog.Int(logKeyAttempt, failures))
+			if failures > maxItemRetries {
+				return added, fmt.Errorf("baseline: dynamodb update %s %s: %d conditional failures in a row: %w", k.pk(), k.sk(), failures, err)
+			}
+			if err := sleepCtx(ctx, retryDelay(failures)); err != nil {
+				return added, fmt.Errorf("baseline: dynamodb update %s %s: %w", k.pk(), k.sk(), err)
+			}
 			continue
 		}
 		s.store(s.stateFromItem(k, out.Attributes, true))
@@ -885,6 +907,35 @@ func (s *Store) writeItem(ctx context.Context, k itemKey, group []*entry) ([]*en
 		pending = pending[len(chunk):]
 	}
 	return added, nil
+}
+
+// Backoff between condition failures, following the AWS SDK retryer's conventions: exponential
+// from retryBase, capped at retryCap, with full jitter (a uniform random delay in [0, bound)), so
+// that writers contending for one hot item spread out instead of colliding again in lockstep.
+var (
+	retryBase = 5 * time.Millisecond
+	retryCap  = 500 * time.Millisecond
+)
+
+// retryDelay is the delay before retry attempt n (1-based).
+func retryDelay(n int) time.Duration {
+	bound := retryCap
+	if n < 30 {
+		bound = min(retryCap, retryBase<<(n-1))
+	}
+	return rand.N(bound)
+}
+
+// sleepCtx waits d or until ctx is done.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 func keyOf(k itemKey) map[string]types.AttributeValue {

@@ -1,0 +1,360 @@
+package dynamodb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/secretwatch/secretwatch/detector"
+	"github.com/secretwatch/secretwatch/internal/storetest"
+)
+
+// These tests run the store's core — its write conditions, freeze and spill, retries — against a
+// small fake client in every plain `go test`, no dynalite needed. The fake keeps items in a map
+// and applies the store's updates; each test decides, through the function fields, which
+// conditions fail. The real conditions are checked against dynalite by the other tests.
+
+// fakeDB implements dynamoAPI with function fields; nil fields use the in-memory table.
+type fakeDB struct {
+	items  map[string]map[string]types.AttributeValue // "pk|sk" → item
+	update func(in *dynamodb.UpdateItemInput) (*dynamodb.UpdateItemOutput, error)
+	calls  []*dynamodb.UpdateItemInput
+	gets   int
+}
+
+func newFakeDB() *fakeDB { return &fakeDB{items: map[string]map[string]types.AttributeValue{}} }
+
+func sAttr(m map[string]types.AttributeValue, k string) string {
+	v, _ := m[k].(*types.AttributeValueMemberS)
+	if v == nil {
+		return ""
+	}
+	return v.Value
+}
+
+func fkey(key map[string]types.AttributeValue) string {
+	return sAttr(key, attrPK) + "|" + sAttr(key, attrSK)
+}
+
+// apply is the update every counter write makes: ADD n, d, ev; SET the rest.
+func (f *fakeDB) apply(in *dynamodb.UpdateItemInput) map[string]types.AttributeValue {
+	k := fkey(in.Key)
+	item := f.items[k]
+	if item == nil {
+		item = map[string]types.AttributeValue{attrPK: in.Key[attrPK], attrSK: in.Key[attrSK]}
+		f.items[k] = item
+	}
+	for name, attr := range in.ExpressionAttributeNames {
+		v, ok := in.ExpressionAttributeValues[":"+strings.TrimPrefix(name, "#")]
+		if !ok {
+			continue
+		}
+		switch attr {
+		case attrReads, attrDenied, attrCount:
+			n, _ := strconv.ParseInt(v.(*types.AttributeValueMemberN).Value, 10, 64)
+			item[attr] = &types.AttributeValueMemberN{Value: strconv.FormatInt(numAttr(item[attr])+n, 10)}
+		case attrIDs:
+			var old []string
+			if ss, ok := item[attr].(*types.AttributeValueMemberSS); ok {
+				old = ss.Value
+			}
+			item[attr] = &types.AttributeValueMemberSS{Value: append(slices.Clone(old), v.(*types.AttributeValueMemberSS).Value...)}
+		default:
+			item[attr] = v
+		}
+	}
+	return item
+}
+
+// ccf is the condition failure AWS returns, with the item as it is (ALL_OLD).
+func (f *fakeDB) ccf(in *dynamodb.UpdateItemInput) error {
+	return &types.ConditionalCheckFailedException{Message: ptr("The conditional request failed"), Item: f.items[fkey(in.Key)]}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func (f *fakeDB) UpdateItem(_ context.Context, in *dynamodb.UpdateItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	f.calls = append(f.calls, in)
+	if f.update != nil {
+		return f.update(in)
+	}
+	return &dynamodb.UpdateItemOutput{Attributes: f.apply(in)}, nil
+}
+
+func (f *fakeDB) GetItem(_ context.Context, in *dynamodb.GetItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	f.gets++
+	return &dynamodb.GetItemOutput{Item: f.items[fkey(in.Key)]}, nil
+}
+
+func (f *fakeDB) Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
+	return &dynamodb.QueryOutput{}, nil // an empty index: every item is new
+}
+
+func (f *fakeDB) CreateTable(context.Context, *dynamodb.CreateTableInput, ...func(*dynamodb.Options)) (*dynamodb.CreateTableOutput, error) {
+	return &dynamodb.CreateTableOutput{}, nil
+}
+
+func (f *fakeDB) DescribeTable(context.Context, *dynamodb.DescribeTableInput, ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error) {
+	return &dynamodb.DescribeTableOutput{Table: &types.TableDescription{TableStatus: types.TableStatusActive}}, nil
+}
+
+func newFakeStore(t *testing.T, db *fakeDB) *Store {
+	t.Helper()
+	st, err := New(db, Options{Table: "fake", Retention: 48 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func fakeRead(i int, at time.Time) detector.Read {
+	return detector.Read{EventID: storetest.EventID(i), Secret: "111122223333/us-east-1/db", Principal: "arn:aws:iam::111122223333:role/app", Time: at}
+}
+
+var fakeBase = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+
+func TestFakeWriteConditions(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		reads int
+		want  []string // in every counter write's condition
+		not   []string
+	}{
+		{"single read: contains mode", 1, []string{"NOT contains(#ev, :i0)", "size(#ev) < :soft"}, []string{"size(#ev) = :size", ":i1)"}},
+		{"40 reads: contains mode", 40, []string{"NOT contains(#ev, :i39)"}, []string{":i40)"}},
+		{"41 reads, new items: optimistic", 41, []string{"attribute_not_exists(#pk)"}, []string{"contains("}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			db := newFakeDB()
+			st := newFakeStore(t, db)
+			var reads []detector.Read
+			for i := range tt.reads {
+				reads = append(reads, fakeRead(i, fakeBase.Add(time.Duration(i)*time.Second)))
+			}
+			rec, err := st.Record(t.Context(), reads)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := slices.Index(rec.Fresh, false); n >= 0 {
+				t.Errorf("read %d not fresh", n)
+			}
+			if len(db.calls) != 2 {
+				t.Errorf("%d UpdateItem, want 2 (whole secret, principal)", len(db.calls))
+			}
+			for _, in := range db.calls {
+				cond := *in.ConditionExpression
+				for _, w := range tt.want {
+					if !strings.Contains(cond, w) {
+						t.Errorf("condition %q lacks %q", cond, w)
+					}
+				}
+				for _, w := range tt.not {
+					if strings.Contains(cond, w) {
+						t.Errorf("condition %q has %q", cond, w)
+					}
+				}
+			}
+			// The optimistic write to an item now known: size(ev) = what it holds.
+			if tt.reads > maxCondIDs {
+				db.calls = nil
+				more := []detector.Read{}
+				for i := range 50 {
+					more = append(more, fakeRead(1000+i, fakeBase.Add(time.Duration(i)*time.Second)))
+				}
+				if _, err := st.Record(t.Context(), more); err != nil {
+					t.Fatal(err)
+				}
+				want := fmt.Sprintf("%d", tt.reads)
+				for _, in := range db.calls {
+					if !strings.Contains(*in.ConditionExpression, "size(#ev) = :size") || in.ExpressionAttributeValues[":size"].(*types.AttributeValueMemberN).Value != want {
+						t.Errorf("second batch: condition %q size %v, want size(#ev) = %s", *in.ConditionExpression, in.ExpressionAttributeValues[":size"], want)
+					}
+				}
+			}
+		})
+	}
+}
+
+// A condition failure whose item already holds the ID is a duplicate: not fresh, not an error,
+// no further write; the cached ID set answers the next duplicate without a request.
+func TestFakeDuplicate(t *testing.T) {
+	db := newFakeDB()
+	r := fakeRead(1, fakeBase)
+	seed := newFakeStore(t, db) // another instance counted it
+	if _, err := seed.Record(t.Context(), []detector.Read{r}); err != nil {
+		t.Fatal(err)
+	}
+	db.calls = nil
+	db.update = func(in *dynamodb.UpdateItemInput) (*dynamodb.UpdateItemOutput, error) { return nil, db.ccf(in) }
+	st := newFakeStore(t, db)
+	for round := range 2 {
+		rec, err := st.Record(t.Context(), []detector.Read{r})
+		if err != nil || rec.Fresh[0] {
+			t.Fatalf("round %d: %v, fresh %v; want a duplicate", round, err, rec.Fresh)
+		}
+		if s := rec.Series[detector.SeriesKey{Secret: r.Secret, Principal: r.Principal}]; s == nil || s.Reads != 1 {
+			t.Errorf("round %d: series %+v, want 1 read", round, s)
+		}
+	}
+	if len(db.calls) != 2 {
+		t.Errorf("%d UpdateItem, want 2 (one failed condition per item, then the cache answers)", len(db.calls))
+	}
+}
+
+// A full hour shard freezes: new reads go to the per-minute spill item of their event time, a
+// full minute item to the per-second one, and a full per-second item is ErrBucketFull.
+func TestFakeFreezeAndSpill(t *testing.T) {
+	oldShard, oldSpill := shardSoftIDs, spillSoftIDs
+	shardSoftIDs, spillSoftIDs = 3, 2
+	t.Cleanup(func() { shardSoftIDs, spillSoftIDs = oldShard, oldSpill })
+	db := newFakeDB()
+	// The fake enforces the freeze: a contains-mode write to an item at or over its soft limit fails.
+	db.update = func(in *dynamodb.UpdateItemInput) (*dynamodb.UpdateItemOutput, error) {
+		if soft, ok := in.ExpressionAttributeValues[":soft"]; ok {
+			limit, _ := strconv.Atoi(soft.(*types.AttributeValueMemberN).Value)
+			if ss, ok := db.items[fkey(in.Key)][attrIDs].(*types.AttributeValueMemberSS); ok && len(ss.Value) >= limit {
+				return nil, db.ccf(in)
+			}
+		}
+		return &dynamodb.UpdateItemOutput{Attributes: db.apply(in)}, nil
+	}
+	st := newFakeStore(t, db)
+	at := fakeBase.Add(17*time.Minute + 5*time.Second) // minute 17, second 1025 of the hour
+	var sks []string
+	for i := range 8 {
+		rec, err := st.Record(t.Context(), []detector.Read{fakeRead(i, at)})
+		switch {
+		case i < 7 && err != nil:
+			t.Fatalf("read %d: %v", i, err)
+		case i < 7 && !rec.Fresh[0]:
+			t.Fatalf("read %d not fresh", i)
+		case i == 7:
+			if !errors.Is(err, ErrBucketFull) {
+				t.Fatalf("read %d: %v, want ErrBucketFull (shard, minute and second items full)", i, err)
+			}
+		}
+		last := db.calls[len(db.calls)-1]
+		sks = append(sks, sAttr(last.Key, attrSK))
+	}
+	want := []string{"000", "000", "000", "000#m17", "000#m17", "000#s1025", "000#s1025", "000#s1025"}
+	if !slices.Equal(sks, want) {
+		t.Errorf("items written: %v, want %v", sks, want)
+	}
+	// Duplicates of frozen-item reads are found in the frozen items: no write, not fresh.
+	db.calls = nil
+	rec, err := st.Record(t.Context(), []detector.Read{fakeRead(0, at), fakeRead(3, at), fakeRead(5, at)})
+	if err != nil || slices.Contains(rec.Fresh, true) {
+		t.Errorf("duplicates after spilling: %v, fresh %v", err, rec.Fresh)
+	}
+	if s := rec.Series[detector.SeriesKey{Secret: fakeRead(0, at).Secret}]; s == nil || s.Reads != 7 || s.Hours[detector.Hour(at)] != 7 {
+		t.Errorf("whole-secret series %+v, want 7 reads in the hour across shard and spill items", s)
+	}
+}
+
+// Writers contending for one item back off (jittered, growing) and give up only after
+// maxItemRetries failures in a row that found no duplicate; a failed optimistic write falls back
+// to contains mode.
+func TestFakeContention(t *testing.T) {
+	oldBase, oldCap := retryBase, retryCap
+	retryBase, retryCap = time.Microsecond, 10*time.Microsecond
+	t.Cleanup(func() { retryBase, retryCap = oldBase, oldCap })
+
+	t.Run("gives up", func(t *testing.T) {
+		db := newFakeDB()
+		db.update = func(in *dynamodb.UpdateItemInput) (*dynamodb.UpdateItemOutput, error) { return nil, db.ccf(in) }
+		st := newFakeStore(t, db)
+		_, err := st.Record(t.Context(), []detector.Read{fakeRead(1, fakeBase)})
+		if err == nil || !strings.Contains(err.Error(), "conditional failures in a row") {
+			t.Fatalf("Record against an item that always fails: %v", err)
+		}
+		if len(db.calls) != maxItemRetries+1 {
+			t.Errorf("%d attempts, want %d", len(db.calls), maxItemRetries+1)
+		}
+	})
+
+	t.Run("optimistic falls back to contains", func(t *testing.T) {
+		db := newFakeDB()
+		st := newFakeStore(t, db)
+		var first []detector.Read
+		for i := range 50 {
+			first = append(first, fakeRead(i, fakeBase))
+		}
+		if _, err := st.Record(t.Context(), first); err != nil {
+			t.Fatal(err)
+		}
+		optimistic := 0
+		db.calls = nil
+		db.update = func(in *dynamodb.UpdateItemInput) (*dynamodb.UpdateItemOutput, error) {
+			if strings.Contains(*in.ConditionExpression, "size(#ev) = :size") {
+				optimistic++
+				// another writer added a read meanwhile
+				other := &dynamodb.UpdateItemInput{Key: in.Key, ExpressionAttributeNames: map[string]string{"#n": attrReads, "#ev": attrIDs},
+					ExpressionAttributeValues: map[string]types.AttributeValue{":n": &types.AttributeValueMemberN{Value: "1"},
+						":ev": &types.AttributeValueMemberSS{Value: []string{fmt.Sprintf("other-%d", optimistic)}}}}
+				db.apply(other)
+				return nil, db.ccf(in)
+			}
+			return &dynamodb.UpdateItemOutput{Attributes: db.apply(in)}, nil
+		}
+		var next []detector.Read
+		for i := range 100 {
+			next = append(next, fakeRead(100+i, fakeBase))
+		}
+		rec, err := st.Record(t.Context(), next)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if slices.Contains(rec.Fresh, false) {
+			t.Error("a read not fresh")
+		}
+		if optimistic != 2*maxOptimisticFailures {
+			t.Errorf("%d optimistic attempts over 2 items, want %d then contains mode", optimistic, 2*maxOptimisticFailures)
+		}
+	})
+}
+
+func TestRetryDelay(t *testing.T) {
+	for n := 1; n < 40; n++ {
+		bound := min(retryCap, retryBase<<min(n-1, 20))
+		for range 50 {
+			if d := retryDelay(n); d < 0 || d >= bound {
+				t.Fatalf("retryDelay(%d) = %v, want in [0, %v)", n, d, bound)
+			}
+		}
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := sleepCtx(ctx, time.Hour); !errors.Is(err, context.Canceled) {
+		t.Errorf("sleepCtx on a cancelled context: %v", err)
+	}
+}
+
+// Errors a retry cannot fix are marked detector.ErrUnstorable; the others are not.
+func TestFakeErrorClasses(t *testing.T) {
+	for _, tt := range []struct {
+		err        error
+		unstorable bool
+	}{
+		{&smithy.GenericAPIError{Code: "ValidationException", Message: "key too long"}, true},
+		{&types.ProvisionedThroughputExceededException{Message: ptr("slow down")}, false},
+		{&smithy.GenericAPIError{Code: "ThrottlingException"}, false},
+		{errors.New("connection refused"), false},
+	} {
+		db := newFakeDB()
+		db.update = func(*dynamodb.UpdateItemInput) (*dynamodb.UpdateItemOutput, error) { return nil, tt.err }
+		st := newFakeStore(t, db)
+		_, err := st.Record(t.Context(), []detector.Read{fakeRead(1, fakeBase)})
+		if err == nil || errors.Is(err, detector.ErrUnstorable) != tt.unstorable || !errors.Is(err, tt.err) {
+			t.Errorf("%v: Record error %v; want it wrapped, unstorable %v", tt.err, err, tt.unstorable)
+		}
+	}
+}
