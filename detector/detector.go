@@ -189,8 +189,24 @@ func (d *Detector) Process(ctx context.Context, recs []*cloudtrail.Record) (Resu
 			return res, fmt.Errorf("detector: rule %s: %w", r.ID(), err)
 		}
 	}
-	res.Alerts = b.result()
+	for _, a := range b.result() {
+		if d.suppressed(a) {
+			res.Stats.Suppressed++
+			continue
+		}
+		res.Alerts = append(res.Alerts, a)
+	}
 	return res, nil
+}
+
+// suppressed reports whether a suppression of the allow-list silences a.
+func (d *Detector) suppressed(a *Alert) bool {
+	for _, s := range d.cfg.AllowList.Suppressions {
+		if s.Matches(a) {
+			return true
+		}
+	}
+	return false
 }
 
 // windowCount is the number of reads s has in the suppression window starting at w: the hours
@@ -229,6 +245,7 @@ func newAlert(b *Batch, rule, severity string, e *Event, n int64) *Alert {
 	} else {
 		a.Account, a.Region = bound(e.Record.RecipientAccountID), bound(e.Record.AWSRegion)
 	}
+	a.Workload = Workload(e)
 	a.SourceIPs = appendBounded(nil, MaxAlertValues, bound(e.Record.SourceIPAddress))
 	a.UserAgents = appendBounded(nil, MaxAlertValues, bound(e.Record.UserAgent))
 	a.VPCEndpointIDs = appendBounded(nil, MaxAlertValues, bound(e.Record.VPCEndpointID))
