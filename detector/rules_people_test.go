@@ -100,9 +100,9 @@ func TestSuppressions(t *testing.T) {
 	}
 	before := time.Date(2026, 3, 4, 9, 0, 0, 0, time.UTC)
 	res, err := d.Process(t.Context(), []*cloudtrail.Record{
-		read("s1", before, "migration", "app/db"),                  // suppressed
+		read("s1", before, "migration", "app/db"),                   // suppressed
 		read("s2", before.Add(48*time.Hour), "migration", "app/db"), // after the expiry: alerts
-		read("s3", before, "other", "app/db"),                      // another principal: alerts
+		read("s3", before, "other", "app/db"),                       // another principal: alerts
 	})
 	if err != nil {
 		t.Fatal(err)
