@@ -39,7 +39,10 @@ type Config struct {
 	Bulk            BulkConfig
 	Denied          DeniedConfig
 	Enum            EnumConfig
-	Logger          *slog.Logger
+	// RotationGrace is how many hours, counting the rotation's own, read-spike forgives an
+	// established reader's refresh burst after a rotation (default 2, at most 2).
+	RotationGrace int
+	Logger        *slog.Logger
 	// Now is the wall clock (default time.Now); records dated later than Now()+ClockSkew are
 	// refused as future-dated (default skew 15 min).
 	Now       func() time.Time
@@ -79,6 +82,9 @@ func New(cfg Config, store Store) (*Detector, error) {
 	cfg.Bulk.defaults()
 	cfg.Denied.defaults()
 	cfg.Enum.defaults()
+	if cfg.RotationGrace <= 0 || cfg.RotationGrace > 2 {
+		cfg.RotationGrace = 2
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
