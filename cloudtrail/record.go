@@ -37,6 +37,10 @@ type Record struct {
 	ResponseElements    json.RawMessage `json:"responseElements"`
 	AdditionalEventData json.RawMessage `json:"additionalEventData"`
 	Resources           []Resource      `json:"resources"`
+
+	// SessionCredentialFromConsole is "true" (a string, or a boolean in some exports) when the
+	// call used an AWS Management Console session.
+	SessionCredentialFromConsole json.RawMessage `json:"sessionCredentialFromConsole"`
 }
 
 // Resource is an entry of Record.Resources.

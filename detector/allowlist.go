@@ -3,9 +3,11 @@ package detector
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -15,10 +17,12 @@ import (
 type AllowList struct {
 	Defaults []string // principal patterns allowed on secrets no entry names
 	Entries  []AllowEntry
-	Source   string // file it came from
-	exact    map[string][]int
-	alts     map[string][]string // pattern → the patterns it also stands for (patternAlternatives)
-	warnings []string
+	// Suppressions silence alerts by rule, secret and principal until they expire.
+	Suppressions []Suppression
+	Source       string // file it came from
+	exact        map[string][]int
+	alts         map[string][]string // pattern → the patterns it also stands for (patternAlternatives)
+	warnings     []string
 }
 
 // Warnings are the legal but risky constructs ParseAllowList found (each with file:line), kept
@@ -54,9 +58,55 @@ type AllowEntry struct {
 	Write []string
 	// WorkloadOnly: people (console sessions, IAM users, Identity Center) must not read it.
 	WorkloadOnly bool
-	Owner        string
-	Notes        string
-	Line         int
+	// Network: how reads are expected to arrive (unexpected-network-path); nil: anyhow.
+	Network *NetworkExpectation
+	Owner   string
+	Notes   string
+	Line    int
+}
+
+// NetworkExpectation says how an entry's secrets are read: through one of these VPC endpoints,
+// by one of these AWS services on the caller's behalf (userIdentity.invokedBy), or from one of
+// these address ranges. A read that matches none breaks it.
+type NetworkExpectation struct {
+	VPCEndpoints []string
+	Via          []string
+	CIDRs        []netip.Prefix
+}
+
+// Suppression silences the alerts of a rule (or "*": every rule) on matching secrets and
+// principals (globs; empty: any) for events before Expires (midnight UTC of that date).
+type Suppression struct {
+	Rule      string
+	Secret    string
+	Principal string
+	Reason    string
+	Expires   time.Time
+	Line      int
+}
+
+// Matches reports whether the suppression silences a: same rule, matching secret (name, key or
+// ARN) and principal, and an event before the expiry.
+func (s Suppression) Matches(a *Alert) bool {
+	if s.Rule != "*" && s.Rule != a.Rule || !a.FirstSeen.Before(s.Expires) {
+		return false
+	}
+	if s.Secret != "" && !globMatch(s.Secret, a.SecretName) && !globMatch(s.Secret, a.Secret) && (a.SecretARN == "" || !globMatch(s.Secret, a.SecretARN)) {
+		return false
+	}
+	return s.Principal == "" || globMatch(s.Principal, a.Principal)
+}
+
+// Expired lists the suppressions that no longer suppress at now, as file:line messages.
+func (al *AllowList) Expired(now time.Time) []string {
+	var out []string
+	for _, s := range al.Suppressions {
+		if !now.Before(s.Expires) {
+			out = append(out, fmt.Sprintf("%s:%d: warning: suppression of %s (%s) expired on %s: it no longer suppresses",
+				al.Source, s.Line, s.Rule, s.Reason, s.Expires.Format("2006-01-02")))
+		}
+	}
+	return out
 }
 
 // ConfigError lists every problem found in an allow-list, each with file:line.
@@ -129,8 +179,18 @@ func ParseAllowList(name string, data []byte) (*AllowList, []string, error) {
 					al.Entries = append(al.Entries, e)
 				}
 			}
+		case "suppressions":
+			if v.Kind != yaml.SequenceNode {
+				p.errf(v, "suppressions must be a list of entries")
+				return
+			}
+			for _, item := range v.Content {
+				if s, ok := p.suppression(item); ok {
+					al.Suppressions = append(al.Suppressions, s)
+				}
+			}
 		default:
-			p.errf(k, "unknown top-level key %q (known: version, defaults, secrets)", k.Value)
+			p.errf(k, "unknown top-level key %q (known: version, defaults, secrets, suppressions)", k.Value)
 		}
 	})
 	if !sawVersion {
@@ -153,6 +213,7 @@ func ParseAllowList(name string, data []byte) (*AllowList, []string, error) {
 		return nil, p.warnings, err
 	}
 	al.index()
+	p.warnings = append(p.warnings, al.Expired(time.Now())...)
 	al.warnings = p.warnings
 	return al, p.warnings, nil
 }
@@ -239,12 +300,14 @@ func (p *alParser) entry(n *yaml.Node) (AllowEntry, bool) {
 			default:
 				p.errf(v, "workload-only must be true or false")
 			}
+		case "network":
+			e.Network = p.network(v)
 		case "owner":
 			e.Owner, _ = p.scalar(v, "owner")
 		case "notes":
 			e.Notes, _ = p.scalar(v, "notes")
 		default:
-			p.errf(k, "unknown key %q in a secrets: entry (known: secret, account, region, allow, write, workload-only, owner, notes)", k.Value)
+			p.errf(k, "unknown key %q in a secrets: entry (known: secret, account, region, allow, write, workload-only, network, owner, notes)", k.Value)
 		}
 	})
 	if e.Secret == "" {
@@ -288,6 +351,113 @@ func (p *alParser) principals(n *yaml.Node) []string {
 		out = append(out, s)
 	}
 	return out
+}
+
+func (p *alParser) network(n *yaml.Node) *NetworkExpectation {
+	if n.Kind != yaml.MappingNode {
+		p.errf(n, "network must be a mapping with vpce:, via: and/or cidrs: lists")
+		return nil
+	}
+	ne := &NetworkExpectation{}
+	list := func(v *yaml.Node, what string) []string {
+		if v.Kind != yaml.SequenceNode {
+			p.errf(v, "%s must be a list", what)
+			return nil
+		}
+		var out []string
+		for _, c := range v.Content {
+			if s, ok := p.scalar(c, what); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	p.eachKey(n, func(k, v *yaml.Node) {
+		switch k.Value {
+		case "vpce":
+			for _, s := range list(v, "a VPC endpoint id") {
+				if !strings.HasPrefix(s, "vpce-") {
+					p.errf(v, "VPC endpoint %q must look like vpce-0123456789abcdef0", s)
+				}
+				ne.VPCEndpoints = append(ne.VPCEndpoints, s)
+			}
+		case "via":
+			for _, s := range list(v, "a service") {
+				if !strings.HasSuffix(s, ".amazonaws.com") && s != "AWS Internal" {
+					p.errf(v, "via %q must be an AWS service name such as lambda.amazonaws.com (userIdentity.invokedBy)", s)
+				}
+				ne.Via = append(ne.Via, s)
+			}
+		case "cidrs":
+			for _, s := range list(v, "a CIDR") {
+				pr, err := netip.ParsePrefix(s)
+				if err != nil {
+					p.errf(v, "cidr %q: %v", s, err)
+					continue
+				}
+				ne.CIDRs = append(ne.CIDRs, pr.Masked())
+			}
+		default:
+			p.errf(k, "unknown key %q in network (known: vpce, via, cidrs)", k.Value)
+		}
+	})
+	if len(ne.VPCEndpoints)+len(ne.Via)+len(ne.CIDRs) == 0 {
+		p.errf(n, "network names no vpce, via or cidrs: every read would break it")
+	}
+	return ne
+}
+
+func (p *alParser) suppression(n *yaml.Node) (Suppression, bool) {
+	s := Suppression{Line: n.Line}
+	if n.Kind != yaml.MappingNode {
+		p.errf(n, "each suppression must be a mapping with rule, reason and expires")
+		return s, false
+	}
+	ok := true
+	p.eachKey(n, func(k, v *yaml.Node) {
+		switch k.Value {
+		case "rule":
+			if r, good := p.scalar(v, "rule"); good {
+				s.Rule = r
+				if r != "*" && !slices.Contains(RuleIDs(), r) {
+					p.errf(v, "unknown rule %q (known: %s)", r, strings.Join(RuleIDs(), ", "))
+					ok = false
+				}
+			}
+		case "secret":
+			s.Secret, _ = p.scalar(v, "secret")
+		case "principal":
+			s.Principal, _ = p.scalar(v, "principal")
+		case "reason":
+			s.Reason, _ = p.scalar(v, "reason")
+		case "expires":
+			if d, good := p.scalar(v, "expires"); good {
+				t, err := time.Parse("2006-01-02", d)
+				if err != nil {
+					p.errf(v, "expires %q must be a date, YYYY-MM-DD", d)
+					ok = false
+				}
+				s.Expires = t
+			}
+		default:
+			p.errf(k, "unknown key %q in a suppression (known: rule, secret, principal, reason, expires)", k.Value)
+		}
+	})
+	switch {
+	case s.Rule == "":
+		p.errf(n, "suppression without rule: (use \"*\" for every rule)")
+		ok = false
+	case s.Reason == "":
+		p.errf(n, "suppression of %s without reason: say why, for the next reviewer", s.Rule)
+		ok = false
+	case s.Expires.IsZero():
+		p.errf(n, "suppression of %s without expires: every suppression ends (YYYY-MM-DD)", s.Rule)
+		ok = false
+	case s.Rule == "*" && s.Secret == "" && s.Principal == "":
+		p.errf(n, "suppression of every rule on every secret and principal would switch secretwatch off")
+		ok = false
+	}
+	return s, ok
 }
 
 func checkSecretPattern(s string) error {

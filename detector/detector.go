@@ -39,7 +39,10 @@ type Config struct {
 	Bulk            BulkConfig
 	Denied          DeniedConfig
 	Enum            EnumConfig
-	Logger          *slog.Logger
+	// RotationGrace is how many hours, counting the rotation's own, read-spike forgives an
+	// established reader's refresh burst after a rotation (default 2, at most 2).
+	RotationGrace int
+	Logger        *slog.Logger
 	// Now is the wall clock (default time.Now); records dated later than Now()+ClockSkew are
 	// refused as future-dated (default skew 15 min).
 	Now       func() time.Time
@@ -79,6 +82,9 @@ func New(cfg Config, store Store) (*Detector, error) {
 	cfg.Bulk.defaults()
 	cfg.Denied.defaults()
 	cfg.Enum.defaults()
+	if cfg.RotationGrace <= 0 || cfg.RotationGrace > 2 {
+		cfg.RotationGrace = 2
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -189,8 +195,24 @@ func (d *Detector) Process(ctx context.Context, recs []*cloudtrail.Record) (Resu
 			return res, fmt.Errorf("detector: rule %s: %w", r.ID(), err)
 		}
 	}
-	res.Alerts = b.result()
+	for _, a := range b.result() {
+		if d.suppressed(a) {
+			res.Stats.Suppressed++
+			continue
+		}
+		res.Alerts = append(res.Alerts, a)
+	}
 	return res, nil
+}
+
+// suppressed reports whether a suppression of the allow-list silences a.
+func (d *Detector) suppressed(a *Alert) bool {
+	for _, s := range d.cfg.AllowList.Suppressions {
+		if s.Matches(a) {
+			return true
+		}
+	}
+	return false
 }
 
 // windowCount is the number of reads s has in the suppression window starting at w: the hours
@@ -229,6 +251,7 @@ func newAlert(b *Batch, rule, severity string, e *Event, n int64) *Alert {
 	} else {
 		a.Account, a.Region = bound(e.Record.RecipientAccountID), bound(e.Record.AWSRegion)
 	}
+	a.Workload = Workload(e)
 	a.SourceIPs = appendBounded(nil, MaxAlertValues, bound(e.Record.SourceIPAddress))
 	a.UserAgents = appendBounded(nil, MaxAlertValues, bound(e.Record.UserAgent))
 	a.VPCEndpointIDs = appendBounded(nil, MaxAlertValues, bound(e.Record.VPCEndpointID))

@@ -42,6 +42,8 @@ var registry = []ruleFactory{
 	{RuleBulkRetrieval, newBulkRetrieval},
 	{RuleAccessDeniedBurst, newAccessDeniedBurst},
 	{RuleEnumeration, newEnumeration},
+	{RuleHumanAccess, newHumanAccess},
+	{RuleUnexpectedNetworkPath, newUnexpectedNetworkPath},
 }
 
 // RuleIDs lists the registered rules in evaluation order.

@@ -28,6 +28,7 @@ type Stats struct {
 	Duplicates      int64            `json:"duplicates"`      // redelivered events, not counted again
 	Unexpected      int64            `json:"unexpected"`      // fresh reads by a principal the allow-list does not allow
 	UnknownIdentity int64            `json:"unknownIdentity"` // userIdentity.type we do not know (flagged, still processed)
+	Suppressed      int64            `json:"suppressed"`      // alerts silenced by a suppression of the allow-list
 	Skipped         map[string]int64 `json:"skipped"`         // reason → records skipped
 	Alerts          map[string]int64 `json:"alerts"`          // rule → alerts delivered
 	SecretReads     map[string]int64 `json:"-"`               // secret name → fresh reads (for per-secret metrics)
@@ -63,6 +64,7 @@ func (s *Stats) Add(o Stats) {
 	s.Duplicates += o.Duplicates
 	s.Unexpected += o.Unexpected
 	s.UnknownIdentity += o.UnknownIdentity
+	s.Suppressed += o.Suppressed
 	s.Skipped = addCounts(s.Skipped, o.Skipped)
 	s.Alerts = addCounts(s.Alerts, o.Alerts)
 	s.SecretReads = addCounts(s.SecretReads, o.SecretReads)
