@@ -93,9 +93,6 @@ func (e *env) replay(ctx context.Context, args []string) error {
 		if remote, err = e.remote.Open(ctx, f.retention, f.window); err != nil {
 			return err
 		}
-		if remote.Close != nil {
-			defer remote.Close()
-		}
 	}
 	st := remote.Store
 	closeStore := func() error { return nil }
