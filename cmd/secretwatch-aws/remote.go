@@ -48,6 +48,9 @@ func (r *remote) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&r.cwEndpoint, "cloudwatch-endpoint", "", "CloudWatch endpoint URL")
 }
 
+// StoreName names the store replay uses when --dynamodb-table is set (for its summary).
+func (r *remote) StoreName() string { return "DynamoDB table " + r.table }
+
 func (r *remote) Open(ctx context.Context, retention, window time.Duration) (cli.Targets, error) {
 	var t cli.Targets
 	if r.table == "" && r.topic == "" && r.namespace == "" {
