@@ -157,7 +157,7 @@ func (e *env) replay(ctx context.Context, args []string) error {
 		}
 		res, err := d.Process(ctx, batch)
 		if err != nil {
-			return fmt.Errorf("replay: %w", storeError(storeName, err))
+			return fmt.Errorf("replay: %w", err)
 		}
 		stats.Add(res.Stats)
 		agg.Add(res.Alerts)
@@ -216,7 +216,7 @@ func (e *env) replay(ctx context.Context, args []string) error {
 		err = werr
 	}
 	if err != nil {
-		return fmt.Errorf("replay: %w", storeError(storeName, err))
+		return fmt.Errorf("replay: %w", err)
 	}
 	if remote.Metrics != nil {
 		if err := remote.Metrics.RecordMetrics(ctx, stats, 0, time.Since(started)); err != nil {
@@ -224,7 +224,7 @@ func (e *env) replay(ctx context.Context, args []string) error {
 		}
 	}
 	if err := closeStore(); err != nil {
-		return fmt.Errorf("replay: %w", storeError(storeName, err))
+		return fmt.Errorf("replay: store %s: %w", alerts.Escape(storeName), err)
 	}
 	writeSummary(e.stderr, summary{
 		stats: stats, files: len(files), took: time.Since(started), distinct: agg.Len(),
@@ -317,20 +317,24 @@ func openStore(path string, retention time.Duration) (st Store, closeFn func() e
 // errDamaged marks a store file that is not a readable bbolt database.
 var errDamaged = errors.New("damaged")
 
-// storeError explains a store failure to the person at the terminal: which file, what is wrong,
-// what to do. Errors that are not about the file itself are returned as they are.
+// storeError explains a store that could not be opened to the person at the terminal: which
+// file, what is wrong, what to do.
 func storeError(path string, err error) error {
 	name := alerts.Escape(path)
+	var pe *fs.PathError
 	switch {
 	case errors.Is(err, berrors.ErrTimeout):
 		return fmt.Errorf("store %s is in use by another secretwatch run (it holds the file's lock): wait for it to finish, or pass --store with another file", name)
 	case errors.Is(err, fs.ErrPermission):
-		return fmt.Errorf("store %s: permission denied: make the file (and its directory) writable for this user, or pass --store with another file", name)
-	case errors.Is(err, errDamaged), errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrVersionMismatch),
-		errors.Is(err, berrors.ErrChecksum), errors.Is(err, berrors.ErrInvalidMapping):
+		return fmt.Errorf("store %s: permission denied: make the file (and its directory) readable and writable for this user, or pass --store with another file", name)
+	case errors.As(err, &pe):
+		// The operating system's error (a directory, a missing directory, a full disk): as it is.
+		return fmt.Errorf("store %s: %s %s: %w", name, pe.Op, alerts.Escape(pe.Path), pe.Err)
+	default:
+		// Everything else bbolt says on open is about the file's content (bad meta pages,
+		// checksums, "file size too small"), or a panic recovered on it.
 		return fmt.Errorf("store %s is damaged or not a secretwatch store (%s): move it aside and replay again to rebuild the baselines from the logs, or pass --store with another file", name, alerts.Clip(alerts.Escape(err.Error()), 300))
 	}
-	return err
 }
 
 type summary struct {
