@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/secretwatch/secretwatch/detector"
@@ -38,10 +39,32 @@ func marshalLine(a *detector.Alert) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// normalize returns a copy of a as machines want it: UTC times and non-nil lists. With it,
-// encoding cannot fail (strings with invalid UTF-8 are written with U+FFFD).
+// MaxJSONValue bounds each string of the JSON form (each list element too), in bytes: larger
+// than any real ARN, name or user agent, small enough that no record can make a huge line.
+const MaxJSONValue = 4 << 10
+
+// normalize returns a copy of a as machines want it: UTC times, non-nil lists and every string
+// bounded ([MaxJSONValue]; the reason and next step [maxProse]). With it, encoding cannot fail
+// (strings with invalid UTF-8 are written with U+FFFD).
 func normalize(a *detector.Alert) *detector.Alert {
 	c := *a
+	for _, f := range []*string{&c.Rule, &c.Severity, &c.Secret, &c.SecretName, &c.SecretARN, &c.Principal,
+		&c.PrincipalType, &c.Session, &c.Account, &c.Region} {
+		*f = boundedRaw(*f, MaxJSONValue)
+	}
+	c.Reason = boundedRaw(c.Reason, maxProse)
+	c.NextStep = boundedRaw(c.NextStep, maxProse)
+	for _, l := range []*[]string{&c.EventIDs, &c.SourceIPs, &c.UserAgents, &c.VPCEndpointIDs} {
+		cloned := false
+		for i, v := range *l {
+			if len(v) > MaxJSONValue {
+				if !cloned { // the caller's alert is not modified
+					*l, cloned = slices.Clone(*l), true
+				}
+				(*l)[i] = boundedRaw(v, MaxJSONValue)
+			}
+		}
+	}
 	c.Window = utc(c.Window)
 	c.FirstSeen = utc(c.FirstSeen)
 	c.LastSeen = utc(c.LastSeen)

@@ -149,3 +149,11 @@ func middle(s string, n int) string {
 	}
 	return s[:head] + dots + tail
 }
+
+// Escape makes s safe to show to people on one line: invalid UTF-8, control characters
+// (newlines included), bidirectional and other invisible formatting characters become visible
+// escapes (\x0a, \u202e). For every text that reaches a terminal, a log or a file name on stderr.
+func Escape(s string) string { return clean(s) }
+
+// Clip bounds s to at most n bytes, at a rune boundary, ending in a marker when it was cut.
+func Clip(s string, n int) string { return clipUTF8(s, n, clipMarker) }

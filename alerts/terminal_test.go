@@ -115,3 +115,26 @@ func TestParseFormat(t *testing.T) {
 		t.Error("unknown format does not default to text")
 	}
 }
+
+// A 5 MB user agent (or principal, or secret) makes a bounded alert in either format, and the
+// caller's alert is not modified.
+func TestTerminalBoundsHugeValues(t *testing.T) {
+	huge := strings.Repeat("A", 5<<20)
+	a := &detector.Alert{Rule: detector.RuleUnexpectedPrincipal, Severity: detector.SeverityHigh, Secret: "111122223333/us-east-1/" + huge,
+		Principal: "arn:aws:iam::111122223333:user/" + huge, UserAgents: []string{"ok", huge}, EventIDs: []string{huge}, Reason: huge, Count: 1}
+	for _, f := range []Format{FormatText, FormatJSON} {
+		var buf bytes.Buffer
+		if err := NewTerminal(&buf, f).Notify(t.Context(), a); err != nil {
+			t.Fatal(err)
+		}
+		if buf.Len() > 64<<10 {
+			t.Errorf("%s: a 5 MB value made a %d-byte alert", f, buf.Len())
+		}
+		if !strings.Contains(buf.String(), "...[truncated]") {
+			t.Errorf("%s: cut values are not marked", f)
+		}
+	}
+	if len(a.UserAgents[1]) != 5<<20 || len(a.Principal) < 5<<20 {
+		t.Error("the caller's alert was modified")
+	}
+}

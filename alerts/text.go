@@ -24,7 +24,26 @@ const (
 	unknown    = "(unknown)"
 	// allPrincipals stands for the principal of a secret-wide alert.
 	allPrincipals = "all principals"
+	// MaxTextValue bounds one value (an ARN, a user agent, an event ID) in the human text, in
+	// bytes before escaping; longer values are cut with a marker.
+	MaxTextValue = 1024
+	// maxProse bounds the reason and the next step.
+	maxProse = 8 << 10
 )
+
+// bounded is s cut to max bytes, then escaped: what the human text shows of a CloudTrail value.
+// boundedRaw is s cut to max bytes with a marker, not escaped.
+func boundedRaw(s string, max int) string {
+	if len(s) > max {
+		return truncateUTF8(s, max-len(clipMarker)) + clipMarker
+	}
+	return s
+}
+
+// Invalid bytes stay visible as \xff escapes.
+func bounded(s string, max int) string {
+	return clean(boundedRaw(s, max))
+}
 
 // errNilAlert is returned by every function of the package that is handed a nil alert.
 var errNilAlert = errors.New("nil alert")
@@ -107,7 +126,7 @@ func Render(a *detector.Alert) string {
 		section(&b, "CloudTrail event IDs")
 	}
 	for _, id := range a.EventIDs {
-		b.WriteString(indent + clean(id) + "\n")
+		b.WriteString(indent + bounded(id, MaxTextValue) + "\n")
 	}
 	return b.String()
 }
@@ -119,10 +138,10 @@ func Headline(a *detector.Alert) string {
 	if a == nil {
 		return ""
 	}
-	h := "[" + strings.ToUpper(clean(orDefault(a.Severity, "alert"))) + "] " +
-		clean(orDefault(a.Rule, "alert")) + ": " +
-		clean(orDefault(secretName(a), unknown)) + readBy +
-		clean(orDefault(shortPrincipal(a), unknown))
+	h := "[" + strings.ToUpper(bounded(orDefault(a.Severity, "alert"), 64)) + "] " +
+		bounded(orDefault(a.Rule, "alert"), 128) + ": " +
+		bounded(orDefault(secretName(a), unknown), MaxTextValue) + readBy +
+		bounded(orDefault(shortPrincipal(a), unknown), MaxTextValue)
 	if a.Count > 1 {
 		h += ", " + formatCount(a.Count) + " times"
 	}
@@ -154,7 +173,7 @@ func field(b *strings.Builder, label string, values ...string) {
 		} else {
 			b.WriteString(pad)
 		}
-		b.WriteString(clean(v))
+		b.WriteString(bounded(v, MaxTextValue))
 		b.WriteString("\n")
 	}
 }
@@ -166,7 +185,7 @@ func prose(b *strings.Builder, s string) {
 		b.WriteString(indent + none + "\n")
 		return
 	}
-	for _, line := range wrap(s, TextWidth-len(indent)) {
+	for _, line := range wrap(boundedRaw(s, maxProse), TextWidth-len(indent)) {
 		if line == "" {
 			b.WriteString("\n")
 			continue

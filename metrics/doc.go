@@ -3,8 +3,11 @@
 //
 //   - [EMF] writes CloudWatch Embedded Metric Format lines to stdout. This is the Lambda's
 //     recorder: no API call, no latency, no IAM permission beyond writing logs.
-//   - [CloudWatch] calls PutMetricData (github.com/aws/aws-sdk-go-v2/service/cloudwatch), batched
-//     to at most 1,000 data and well under 1 MB a request: for the CLI and long-running use.
+//   - metrics/cloudwatch calls PutMetricData (github.com/aws/aws-sdk-go-v2/service/cloudwatch),
+//     batched to at most 1,000 data and well under 1 MB a request: for the CLI and long-running
+//     use. It is a package of its own so that this one does not link the AWS SDK (the Lambda
+//     imports metrics for EMF and must not carry a CloudWatch client it never calls); [Plan]
+//     gives it the same data.
 //
 // Both publish the same data for the same call:
 //
@@ -37,7 +40,4 @@
 // dimension's value is a top-level member, one document carries one value per dimension, so a
 // call that has alerts of several rules, or per-secret reads, writes one extra line for each
 // further rule or secret; otherwise it writes exactly one line.
-//
-// CloudWatch has no local stand-in: the PutMetricData tests decode the SDK's real request
-// (Smithy RPC v2 CBOR, gzip'd from 10 KiB) in an httptest server.
 package metrics

@@ -45,7 +45,7 @@ type AlertRow struct {
 }
 
 // Source is what a report reads: the stores implement it (baseline.MemoryStore and
-// baseline.BoltStore).
+// bolt.Store).
 type Source interface {
 	// Days calls yield for every row whose Day is in [from, to), in no particular order; a zero
 	// from means from the oldest row kept. The row is the caller's to keep.

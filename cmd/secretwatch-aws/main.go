@@ -6,7 +6,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -17,13 +16,10 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := cli.Run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, cli.WithRemote(&remote{stderr: os.Stderr}))
+	err := cli.Run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, cli.WithName("secretwatch-aws"), cli.WithRemote(&remote{stderr: os.Stderr}))
 	stop()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "secretwatch-aws:", err)
-		if errors.Is(err, cli.ErrUsage) {
-			os.Exit(2)
-		}
-		os.Exit(1)
+		fmt.Fprintln(os.Stderr, "secretwatch-aws:", cli.Message(err))
 	}
+	os.Exit(cli.ExitCode(err))
 }

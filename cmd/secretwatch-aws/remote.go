@@ -11,7 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	awscw "github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
@@ -19,6 +19,7 @@ import (
 	ddbstore "github.com/secretwatch/secretwatch/baseline/dynamodb"
 	"github.com/secretwatch/secretwatch/internal/cli"
 	"github.com/secretwatch/secretwatch/metrics"
+	"github.com/secretwatch/secretwatch/metrics/cloudwatch"
 )
 
 // remote wires the AWS adapters to the CLI's replay.
@@ -46,6 +47,9 @@ func (r *remote) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&r.snsEndpoint, "sns-endpoint", "", "SNS endpoint URL (e.g. a local goaws)")
 	fs.StringVar(&r.cwEndpoint, "cloudwatch-endpoint", "", "CloudWatch endpoint URL")
 }
+
+// StoreName names the store replay uses when --dynamodb-table is set (for its summary).
+func (r *remote) StoreName() string { return "DynamoDB table " + r.table }
 
 func (r *remote) Open(ctx context.Context, retention, window time.Duration) (cli.Targets, error) {
 	var t cli.Targets
@@ -91,7 +95,7 @@ func (r *remote) Open(ctx context.Context, retention, window time.Duration) (cli
 		t.Notifier = pub
 	}
 	if r.namespace != "" {
-		client := cloudwatch.NewFromConfig(cfg, func(o *cloudwatch.Options) {
+		client := awscw.NewFromConfig(cfg, func(o *awscw.Options) {
 			if r.cwEndpoint != "" {
 				o.BaseEndpoint = aws.String(r.cwEndpoint)
 			}
@@ -102,7 +106,7 @@ func (r *remote) Open(ctx context.Context, retention, window time.Duration) (cli
 				secrets = append(secrets, s)
 			}
 		}
-		cw, err := metrics.NewCloudWatch(client, metrics.Config{Namespace: r.namespace, Secrets: secrets}, log)
+		cw, err := cloudwatch.New(client, metrics.Config{Namespace: r.namespace, Secrets: secrets}, log)
 		if err != nil {
 			return t, err
 		}

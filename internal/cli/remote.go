@@ -18,12 +18,11 @@ type Remote interface {
 	Open(ctx context.Context, retention, window time.Duration) (Targets, error)
 }
 
-// Targets are what a Remote opened. Close releases them.
+// Targets are what a Remote opened.
 type Targets struct {
 	Store    Store                    // replaces the local store when set
 	Notifier detector.Notifier        // delivers alerts besides the terminal
 	Metrics  detector.MetricsRecorder // receives the replay's totals
-	Close    func()
 }
 
 // Store is what replay needs of a baseline store.

@@ -29,14 +29,14 @@ func (e *env) clock() time.Time {
 	return time.Now()
 }
 
-const reportUsage = `Usage: secretwatch report [flags] [PATH...]
+const reportHelp = `Usage: NAME report [flags] [PATH...]
 
 Who accessed which secret: per secret, each principal with its reads, denied attempts, first and
 last seen, source IPs, VPC endpoints and user agents; principals new this period; allow-list
 patterns no read matched (grants to remove); secrets with no reads (candidates to retire); the
 alerts raised, by rule; and the change against the previous period of the same length.
 
-It reads the store "secretwatch replay" writes. With PATHs, it first replays those CloudTrail logs
+It reads the store "NAME replay" writes. With PATHs, it first replays those CloudTrail logs
 into the store (alerts are not printed; the replay summary goes to stderr) — with --store :memory:
 into a temporary one — so one command reports on a pile of logs.
 
@@ -44,28 +44,37 @@ The period is whole UTC days: --from (inclusive) to --to (exclusive), each RFC 3
 (an instant inside a day starts the next one). Without --to it ends at the midnight after the
 latest event in the store (or after now when the store is empty); without --from it is the
 --since before its end.
-
-Flags:
 `
 
-func (e *env) report(ctx context.Context, args []string) error {
+// reportFlags are the report command's settings.
+type reportFlags struct {
+	since, from, to, secret, format, store, config, out string
+}
+
+func reportFlagSet(f *reportFlags) *flag.FlagSet {
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	since := fs.String("since", "7d", "period length ending at --to: days (7d), weeks (2w) or a Go duration (36h)")
-	fromS := fs.String("from", "", "period start, inclusive: RFC 3339 or YYYY-MM-DD (UTC)")
-	toS := fs.String("to", "", "period end, exclusive: RFC 3339 or YYYY-MM-DD (default: see above)")
-	secret := fs.String("secret", "", "only the secrets whose name, account/region/name key or ARN matches this glob")
-	format := fs.String("format", "text", "text, markdown, html, csv or json")
-	store := fs.String("store", "secretwatch.db", "the store to report from (the bbolt file replay writes)")
-	config := fs.String("config", "", "allow-list YAML (default: ./allowlist.yaml if it exists; without one there are no\nallowed-but-unused patterns and no unread secrets)")
-	out := fs.String("o", "-", "write the report to this file (- for stdout)")
-	fs.Usage = func() {
-		fmt.Fprint(e.stderr, reportUsage)
-		fs.PrintDefaults()
+	fs.StringVar(&f.since, "since", "7d", "period length ending at --to: days (7d), weeks (2w) or a Go duration (36h)")
+	fs.StringVar(&f.from, "from", "", "period start, inclusive: RFC 3339 or YYYY-MM-DD (UTC)")
+	fs.StringVar(&f.to, "to", "", "period end, exclusive: RFC 3339 or YYYY-MM-DD (default: see above)")
+	fs.StringVar(&f.secret, "secret", "", "only the secrets whose name, account/region/name key or ARN matches this glob")
+	fs.StringVar(&f.format, "format", "text", "text, markdown, html, csv or json")
+	fs.StringVar(&f.store, "store", "secretwatch.db", "the store to report from (the bbolt file replay writes)")
+	fs.StringVar(&f.config, "config", "", "allow-list YAML (default: ./allowlist.yaml if it exists; without one there are no\nallowed-but-unused patterns and no unread secrets)")
+	fs.StringVar(&f.out, "o", "-", "write the report to this file (- for stdout)")
+	return fs
+}
+
+func (e *env) report(ctx context.Context, args []string) error {
+	var f reportFlags
+	fs := reportFlagSet(&f)
+	paths, err := e.parseCommand("report", fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
 	}
-	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+	if err != nil {
+		return err
 	}
+	since, fromS, toS, secret, format, store, config, out := &f.since, &f.from, &f.to, &f.secret, &f.format, &f.store, &f.config, &f.out
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if set["since"] && set["from"] {
@@ -97,7 +106,7 @@ func (e *env) report(ctx context.Context, args []string) error {
 	}
 
 	path := *store
-	if fs.NArg() > 0 {
+	if len(paths) > 0 {
 		if path == ":memory:" {
 			dir, err := os.MkdirTemp("", "secretwatch-report-")
 			if err != nil {
@@ -112,14 +121,14 @@ func (e *env) report(ctx context.Context, args []string) error {
 		}
 		sub := *e
 		sub.stdout = io.Discard
-		if err := sub.replay(ctx, append(rargs, fs.Args()...)); err != nil {
+		if err := sub.replay(ctx, append(append(rargs, "--"), paths...)); err != nil {
 			return err
 		}
 	} else if path == ":memory:" {
 		return fmt.Errorf("%w: report: --store :memory: keeps nothing: pass the log PATHs to report on", errUsage)
 	}
 	if !fileExists(path) {
-		return fmt.Errorf("report: no store at %s: run \"secretwatch replay --store %s …\" first, or pass the log PATHs", path, path)
+		return fmt.Errorf("report: no store at %s: run \"%s replay --store %s …\" first, or pass the log PATHs", path, e.name, path)
 	}
 	st, err := bolt.Open(path, 0)
 	if err != nil {

@@ -226,7 +226,7 @@ func TestReportCommand(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, _, err := runReport(t, now, tc.args...)
-			if err == nil || !strings.Contains(err.Error(), tc.want) || (tc.usage != errorsIs(err, ErrUsage)) {
+			if err == nil || !strings.Contains(err.Error(), tc.want) || (tc.usage != (ExitCode(err) == ExitUsage)) {
 				t.Errorf("err = %v; want one containing %q (usage error: %v)", err, tc.want, tc.usage)
 			}
 		})

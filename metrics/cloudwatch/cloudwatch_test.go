@@ -1,9 +1,10 @@
-package metrics
+package cloudwatch
 
 import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,11 +18,12 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	awscw "github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/encoding/cbor"
 
 	"github.com/secretwatch/secretwatch/detector"
+	"github.com/secretwatch/secretwatch/metrics"
 )
 
 // putRequest is one PutMetricData request as the server decoded it.
@@ -182,12 +184,12 @@ func (d putDatum) key() string {
 	return d.name + "{" + strings.Join(parts, ",") + "}"
 }
 
-func newCloudWatch(t *testing.T, cfg Config, fail func(int) (int, string)) (*CloudWatch, *cloudWatchServer) {
+func newCloudWatch(t *testing.T, cfg metrics.Config, fail func(int) (int, string)) (*Recorder, *cloudWatchServer) {
 	t.Helper()
 	srv := &cloudWatchServer{t: t, fail: fail}
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
-	client := cloudwatch.New(cloudwatch.Options{
+	client := awscw.New(awscw.Options{
 		Region:           "us-east-1",
 		Credentials:      credentials.NewStaticCredentialsProvider("local", "local", ""),
 		BaseEndpoint:     aws.String(ts.URL),
@@ -198,7 +200,7 @@ func newCloudWatch(t *testing.T, cfg Config, fail func(int) (int, string)) (*Clo
 	if cfg.Now == nil {
 		cfg.Now = clock
 	}
-	c, err := NewCloudWatch(client, cfg, nil)
+	c, err := New(client, cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,7 +213,7 @@ func TestCloudWatchSameAsEMF(t *testing.T) {
 	st := sampleStats()
 	st.Alerts = map[string]int64{detector.RuleReadSpike: 2, detector.RuleUnexpectedPrincipal: 5}
 	st.SecretReads = map[string]int64{"prod/db": 50, "other": 1}
-	cfg := Config{Namespace: "SecretWatch/test", Secrets: []string{"prod/db"}}
+	cfg := metrics.Config{Namespace: "SecretWatch/test", Secrets: []string{"prod/db"}}
 	c, srv := newCloudWatch(t, cfg, nil)
 	if err := c.RecordMetrics(t.Context(), st, 1, 2500*time.Microsecond); err != nil {
 		t.Fatal(err)
@@ -250,7 +252,7 @@ func TestCloudWatchBatching(t *testing.T) {
 		names = append(names, name)
 		st.SecretReads[name] = int64(i + 1)
 	}
-	c, srv := newCloudWatch(t, Config{Secrets: names}, nil)
+	c, srv := newCloudWatch(t, metrics.Config{Secrets: names}, nil)
 	if err := c.RecordMetrics(t.Context(), st, 0, time.Second); err != nil {
 		t.Fatal(err)
 	}
@@ -288,11 +290,11 @@ func TestCloudWatchRequestSize(t *testing.T) {
 	st := detector.Stats{SecretReads: map[string]int64{}}
 	var names []string
 	for i := range 1990 {
-		name := fmt.Sprintf("%04d-", i) + strings.Repeat("s", maxDimensionValue-5)
+		name := fmt.Sprintf("%04d-", i) + strings.Repeat("s", metrics.MaxDimensionValue-5)
 		names = append(names, name)
 		st.SecretReads[name] = 1
 	}
-	c, srv := newCloudWatch(t, Config{Secrets: names}, nil)
+	c, srv := newCloudWatch(t, metrics.Config{Secrets: names}, nil)
 	if err := c.RecordMetrics(t.Context(), st, 0, 0); err != nil {
 		t.Fatal(err)
 	}
@@ -312,14 +314,14 @@ func TestCloudWatchRequestSize(t *testing.T) {
 }
 
 func TestBatches(t *testing.T) {
-	mk := func(n int) []datum {
-		d := make([]datum, n)
+	mk := func(n int) []metrics.Datum {
+		d := make([]metrics.Datum, n)
 		for i := range d {
-			d[i] = datum{name: "M", unit: UnitCount}
+			d[i] = metrics.Datum{Name: "M", Unit: metrics.UnitCount}
 		}
 		return d
 	}
-	size := datumSize(datum{name: "M", unit: UnitCount})
+	size := datumSize(metrics.Datum{Name: "M", Unit: metrics.UnitCount})
 	for _, tc := range []struct {
 		n, maxCount, maxBytes int
 		want                  []int
@@ -350,7 +352,7 @@ func TestCloudWatchErrors(t *testing.T) {
 		st.SecretReads[names[i]] = 1
 	}
 	// The first of two requests fails: the second is still sent, the error names the first.
-	c, srv := newCloudWatch(t, Config{Secrets: names}, func(n int) (int, string) {
+	c, srv := newCloudWatch(t, metrics.Config{Secrets: names}, func(n int) (int, string) {
 		if n == 1 {
 			return http.StatusBadRequest, "InvalidParameterValueException"
 		}
@@ -369,29 +371,29 @@ func TestCloudWatchErrors(t *testing.T) {
 	}
 
 	// Throttling comes back (after the SDK's retries, one attempt here) as an error.
-	c, _ = newCloudWatch(t, Config{}, func(int) (int, string) { return http.StatusBadRequest, "Throttling" })
+	c, _ = newCloudWatch(t, metrics.Config{}, func(int) (int, string) { return http.StatusBadRequest, "Throttling" })
 	if err := c.RecordMetrics(t.Context(), sampleStats(), 0, 0); err == nil || !strings.Contains(err.Error(), "Throttling") {
 		t.Errorf("throttled: %v", err)
 	}
 
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	c, _ = newCloudWatch(t, Config{}, nil)
+	c, _ = newCloudWatch(t, metrics.Config{}, nil)
 	if err := c.RecordMetrics(ctx, sampleStats(), 0, 0); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: %v", err)
 	}
 }
 
-func TestNewCloudWatch(t *testing.T) {
-	client := cloudwatch.New(cloudwatch.Options{Region: "us-east-1"})
-	if _, err := NewCloudWatch(nil, Config{}, nil); err == nil {
+func TestNew(t *testing.T) {
+	client := awscw.New(awscw.Options{Region: "us-east-1"})
+	if _, err := New(nil, metrics.Config{}, nil); err == nil {
 		t.Error("nil client accepted")
 	}
-	if _, err := NewCloudWatch(client, Config{Namespace: "AWS/EC2"}, nil); err == nil {
+	if _, err := New(client, metrics.Config{Namespace: "AWS/EC2"}, nil); err == nil {
 		t.Error("AWS/ namespace accepted")
 	}
 	var logs bytes.Buffer
-	c, _ := newCloudWatch(t, Config{}, nil)
+	c, _ := newCloudWatch(t, metrics.Config{}, nil)
 	c.logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	if err := c.RecordMetrics(t.Context(), sampleStats(), 0, 0); err != nil {
 		t.Fatal(err)
@@ -399,4 +401,81 @@ func TestNewCloudWatch(t *testing.T) {
 	if !strings.Contains(logs.String(), "datums=8") {
 		t.Errorf("log: %s", logs.String())
 	}
+}
+
+// Helpers shared with the EMF tests' way of naming series: "Name" or "Name{Dim=value}".
+
+var testNow = time.Date(2025, 3, 4, 5, 6, 7, 890_000_000, time.UTC)
+
+func clock() time.Time { return testNow }
+
+type series map[string]point
+
+type point struct {
+	value float64
+	unit  string
+}
+
+func sampleStats() detector.Stats {
+	return detector.Stats{
+		Records:    120,
+		Handled:    100,
+		Reads:      80,
+		Denied:     7,
+		Duplicates: 5,
+		Unexpected: 3,
+		Skipped:    map[string]int64{detector.SkipMalformed: 2, detector.SkipNotHandled: 15, detector.SkipNoEventID: 1},
+	}
+}
+
+// record returns the series the EMF recorder writes for the same call (the EMF tests check
+// those documents against the specification; here they are only read).
+func record(t *testing.T, cfg metrics.Config, st detector.Stats, storeErrors int64, latency time.Duration) ([]string, series) {
+	t.Helper()
+	var buf bytes.Buffer
+	if cfg.Now == nil {
+		cfg.Now = clock
+	}
+	e, err := metrics.NewEMF(&buf, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.RecordMetrics(t.Context(), st, storeErrors, latency); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+	all := series{}
+	for _, l := range lines {
+		var doc map[string]any
+		if err := json.Unmarshal([]byte(l), &doc); err != nil {
+			t.Fatalf("EMF line: %v", err)
+		}
+		var meta struct {
+			CloudWatchMetrics []struct {
+				Dimensions [][]string
+				Metrics    []struct{ Name, Unit string }
+			}
+		}
+		b, _ := json.Marshal(doc["_aws"])
+		if err := json.Unmarshal(b, &meta); err != nil {
+			t.Fatalf("EMF _aws: %v", err)
+		}
+		for _, d := range meta.CloudWatchMetrics {
+			for _, set := range d.Dimensions {
+				var dims []string
+				for _, k := range set {
+					dims = append(dims, k+"="+fmt.Sprint(doc[k]))
+				}
+				for _, m := range d.Metrics {
+					key := m.Name
+					if len(dims) > 0 {
+						key += "{" + strings.Join(dims, ",") + "}"
+					}
+					v, _ := doc[m.Name].(float64)
+					all[key] = point{v, m.Unit}
+				}
+			}
+		}
+	}
+	return lines, all
 }

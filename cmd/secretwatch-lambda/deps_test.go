@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// Each binary links only what it calls: the Lambda publishes metrics as EMF on stdout, so its
+// import graph must not hold the CloudWatch API client (it once did, through package metrics,
+// and made the arm64 bootstrap 10.4 MiB). The same for the metrics package itself, which the
+// Lambda imports.
+func TestLambdaDoesNotLinkCloudWatch(t *testing.T) {
+	for _, tc := range []struct {
+		pkg       string
+		forbidden []string
+	}{
+		{".", []string{"github.com/aws/aws-sdk-go-v2/service/cloudwatch", "github.com/secretwatch/secretwatch/metrics/cloudwatch",
+			// config.LoadDefaultConfig links SSO, STS and IMDS clients; the Lambda's credentials are
+			// environment variables (lambdaAWSConfig).
+			"github.com/aws/aws-sdk-go-v2/config", "github.com/aws/aws-sdk-go-v2/service/sts"}},
+		{"github.com/secretwatch/secretwatch/metrics", []string{"github.com/aws/aws-sdk-go-v2/"}},
+	} {
+		// The Lambda's build: linux, lambda.norpc (scripts/build-lambda.sh).
+		cmd := exec.Command("go", "list", "-deps", "-tags", "lambda.norpc", tc.pkg)
+		cmd.Env = append(cmd.Environ(), "GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0")
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("go list -deps %s: %v", tc.pkg, err)
+		}
+		deps := strings.Fields(string(out))
+		if len(deps) < 10 {
+			t.Fatalf("go list -deps %s listed %d packages: %q", tc.pkg, len(deps), out)
+		}
+		for _, d := range deps {
+			for _, f := range tc.forbidden {
+				if d == f || strings.HasPrefix(d, f+"/") || (strings.HasSuffix(f, "/") && strings.HasPrefix(d, f)) {
+					t.Errorf("%s imports %s (forbidden: %s)", tc.pkg, d, f)
+				}
+			}
+		}
+	}
+}
+
+func TestLambdaAWSConfig(t *testing.T) {
+	env := map[string]string{
+		"AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "s3cr3t",
+		"AWS_SESSION_TOKEN": "tok", "AWS_ENDPOINT_URL": "http://all", "AWS_ENDPOINT_URL_SNS": "http://sns",
+	}
+	getenv := func(k string) string { return env[k] }
+	cfg, err := lambdaAWSConfig(getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds, err := cfg.Credentials.Retrieve(context.Background())
+	if err != nil || cfg.Region != "eu-west-1" || creds.AccessKeyID != "AKIDEXAMPLE" || creds.SecretAccessKey != "s3cr3t" || creds.SessionToken != "tok" {
+		t.Errorf("config %+v, credentials %+v, %v", cfg, creds, err)
+	}
+	for service, want := range map[string]string{"SNS": "http://sns", "DYNAMODB": "http://all"} {
+		var base *string
+		endpoint(getenv, service, &base)
+		if base == nil || *base != want {
+			t.Errorf("%s endpoint %v, want %s", service, base, want)
+		}
+	}
+	env["AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"] = "true"
+	var base *string
+	if endpoint(getenv, "SNS", &base); base != nil {
+		t.Errorf("ignored endpoints: got %s", *base)
+	}
+	delete(env, "AWS_SECRET_ACCESS_KEY")
+	if _, err := lambdaAWSConfig(getenv); err == nil || !strings.Contains(err.Error(), "AWS_SECRET_ACCESS_KEY") {
+		t.Errorf("missing credentials: %v", err)
+	}
+}
