@@ -200,8 +200,11 @@ func (e *env) replay(ctx context.Context, args []string) error {
 
 // skipReason classifies an input error for the summary.
 func skipReason(err error) string {
-	if errors.Is(err, cloudtrail.ErrNotRecord) {
+	switch {
+	case errors.Is(err, cloudtrail.ErrNotRecord):
 		return detector.SkipUnknownEnvelope
+	case errors.Is(err, cloudtrail.ErrOversize):
+		return "oversize" // over cloudtrail.MaxRecordBytes or MaxStringBytes: skipped unread
 	}
 	return detector.SkipMalformed
 }
