@@ -1,6 +1,7 @@
 package cloudtrail
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -68,7 +69,6 @@ type scanner struct {
 	err      error // the first error from r (io.EOF at the end)
 	lineMode bool  // a newline ends a value: NDJSON
 	stack    []byte
-	top      bool // the value being scanned is at the top level of the stream
 
 	// limits; over is set when the value being scanned broke one of them
 	maxValue, maxString int
@@ -268,12 +268,11 @@ func (sc *scanner) finish(start int64) []byte {
 
 // value scans one JSON value starting at pos (white space already skipped) and leaves pos just
 // after it. It returns the value's bytes unless discard is set or the value is over-size (sc.over).
-// top says the value is at the top level of the stream: a number or literal there must be followed
-// by white space or the end of input, as encoding/json's Decoder requires.
-func (sc *scanner) value(discard, top bool) ([]byte, error) {
+// A number or literal ends at the first byte that cannot continue it, as in encoding/json's Decoder
+// ("1x" is 1, then an error).
+func (sc *scanner) value(discard bool) ([]byte, error) {
 	start := sc.offset()
 	sc.begin(discard)
-	sc.top = top
 	err := sc.scan()
 	if err != nil {
 		sc.mark = -1
@@ -323,19 +322,19 @@ func (sc *scanner) scan() error {
 					return err
 				}
 			case c == '-' || c >= '0' && c <= '9':
-				if err := sc.number(sc.top && len(sc.stack) == 0); err != nil {
+				if err := sc.number(); err != nil {
 					return err
 				}
 			case c == 't':
-				if err := sc.literal("true", sc.top && len(sc.stack) == 0); err != nil {
+				if err := sc.literal("true"); err != nil {
 					return err
 				}
 			case c == 'f':
-				if err := sc.literal("false", sc.top && len(sc.stack) == 0); err != nil {
+				if err := sc.literal("false"); err != nil {
 					return err
 				}
 			case c == 'n':
-				if err := sc.literal("null", sc.top && len(sc.stack) == 0); err != nil {
+				if err := sc.literal("null"); err != nil {
 					return err
 				}
 			default:
@@ -396,10 +395,7 @@ func (sc *scanner) str() error {
 	n := 0
 	for {
 		b := sc.buf[sc.pos:sc.end]
-		i := 0
-		for i < len(b) && strPlain[b[i]] {
-			i++
-		}
+		i := plainPrefix(b)
 		sc.pos += i
 		n += i
 		if i == len(b) {
@@ -453,10 +449,33 @@ func (sc *scanner) str() error {
 	}
 }
 
+// plainPrefix returns the length of the prefix of b that needs no attention inside a string: no
+// quote, backslash or control character. It looks at 8 bytes at a time.
+func plainPrefix(b []byte) int {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		q := x ^ (ones * '"')
+		bs := x ^ (ones * '\\')
+		// A byte is zero in q or bs, or below 0x20 in x: exact tests for "some byte is".
+		if ((q-ones)&^q|(bs-ones)&^bs|(x-ones*0x20)&^x)&highs != 0 {
+			break
+		}
+	}
+	for i < len(b) && strPlain[b[i]] {
+		i++
+	}
+	return i
+}
+
 func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
 
 // number scans a number; pos is at its first byte.
-func (sc *scanner) number(top bool) error {
+func (sc *scanner) number() error {
 	c, _ := sc.peek()
 	if c == '-' {
 		sc.pos++
@@ -470,21 +489,21 @@ func (sc *scanner) number(top bool) error {
 	}
 	sc.pos++
 	if c != '0' {
-		if _, err := sc.digits(top, false); err != nil {
+		if _, err := sc.digits(false); err != nil {
 			return err
 		}
 	}
 	c, ok := sc.peek()
 	if !ok {
-		return sc.endScalar(top)
+		return nil
 	}
 	if c == '.' {
 		sc.pos++
-		if _, err := sc.digits(top, true); err != nil {
+		if _, err := sc.digits(true); err != nil {
 			return err
 		}
 		if c, ok = sc.peek(); !ok {
-			return sc.endScalar(top)
+			return nil
 		}
 	}
 	if c == 'e' || c == 'E' {
@@ -496,15 +515,15 @@ func (sc *scanner) number(top bool) error {
 		if c == '+' || c == '-' {
 			sc.pos++
 		}
-		if _, err := sc.digits(top, true); err != nil {
+		if _, err := sc.digits(true); err != nil {
 			return err
 		}
 	}
-	return sc.endScalar(top)
+	return nil
 }
 
 // digits skips decimal digits; need says at least one is required.
-func (sc *scanner) digits(top, need bool) (int, error) {
+func (sc *scanner) digits(need bool) (int, error) {
 	n := 0
 	for {
 		c, ok := sc.peek()
@@ -525,27 +544,8 @@ func (sc *scanner) digits(top, need bool) (int, error) {
 	}
 }
 
-// endScalar checks what follows a number or literal at the top level: white space or the end.
-func (sc *scanner) endScalar(top bool) error {
-	if !top {
-		return nil
-	}
-	c, ok := sc.peek()
-	if !ok {
-		if sc.err == io.EOF {
-			return nil
-		}
-		return errReadFail
-	}
-	switch c {
-	case ' ', '\t', '\r', '\n':
-		return nil
-	}
-	return sc.syntax("invalid character %s after top-level value", quoteChar(c))
-}
-
 // literal scans true, false or null; pos is at its first byte.
-func (sc *scanner) literal(word string, top bool) error {
+func (sc *scanner) literal(word string) error {
 	for i := 0; i < len(word); i++ {
 		c, ok := sc.peek()
 		if !ok {
@@ -556,7 +556,7 @@ func (sc *scanner) literal(word string, top bool) error {
 		}
 		sc.pos++
 	}
-	return sc.endScalar(top)
+	return nil
 }
 
 // quoteChar formats c as encoding/json does in its syntax errors.
