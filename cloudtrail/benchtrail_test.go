@@ -145,6 +145,9 @@ func benchMayHandle(raw []byte) bool {
 }
 
 var benchTrail = sync.OnceValues(func() (string, error) {
+	if *benchTrailDir != "" {
+		return *benchTrailDir, nil // written before: go test -run TestWriteBenchTrail -benchtrail DIR
+	}
 	dir, err := os.MkdirTemp("", "benchtrail")
 	if err != nil {
 		return "", err
