@@ -3,7 +3,6 @@ package cloudtrail
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +10,9 @@ import (
 	"iter"
 	"strings"
 	"sync"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/klauspost/compress/gzip"
 )
 
 // Item is one result of Read or Decode. Exactly one of three cases holds:
@@ -54,6 +56,10 @@ type Item struct {
 // yielded with Err set and decoding goes on. After a JSON syntax error Decode goes on with the next
 // line when the input is read line by line, and otherwise stops: the rest of the stream cannot be
 // trusted. An empty stream yields one ErrMalformed item.
+//
+// Memory stays bounded whatever the input: a record (or any value read whole) over MaxRecordBytes,
+// or holding a string over MaxStringBytes, is skipped as it streams past, never held, and yielded
+// as one ErrOversize item; decoding goes on with the next value.
 func Decode(r io.Reader, source string) iter.Seq[Item] {
 	return func(yield func(Item) bool) {
 		decodeStream(r, source, nil, yield)
@@ -106,6 +112,9 @@ var (
 	gzipMagic = []byte{0x1f, 0x8b}
 	utf8BOM   = []byte{0xef, 0xbb, 0xbf}
 	bufPool   = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, bufSize) }}
+	// gzipPool holds inflaters (github.com/klauspost/compress/gzip: ~30 % less CPU than
+	// compress/gzip on CloudTrail files, see BenchmarkInflate).
+	gzipPool sync.Pool
 )
 
 func getBuf(r io.Reader) *bufio.Reader {
@@ -120,11 +129,13 @@ func putBuf(br *bufio.Reader) {
 }
 
 // stream holds the state of one Decode.
+// stream holds the state of one Decode.
 type stream struct {
 	keep    func(raw []byte) bool // WithPrefilter's test; nil keeps everything
 	source  string
 	yield   func(Item) bool
 	src     *trackReader // the raw input: its errors are ErrUnreadable
+	sc      *scanner
 	index   int
 	line    int // current line in line mode; 0 in stream mode
 	stopped bool
@@ -142,12 +153,15 @@ func (s *stream) run() {
 	defer putBuf(raw)
 	br := raw
 	if m, _ := raw.Peek(len(gzipMagic)); bytes.Equal(m, gzipMagic) {
-		zr, err := gzip.NewReader(raw)
-		if err != nil {
+		zr, _ := gzipPool.Get().(*gzip.Reader)
+		if zr == nil {
+			zr = new(gzip.Reader)
+		}
+		if err := zr.Reset(raw); err != nil {
 			s.readFailure(err)
 			return
 		}
-		defer zr.Close()
+		defer gzipPool.Put(zr)
 		br = getBuf(zr)
 		defer putBuf(br)
 	}
@@ -158,14 +172,17 @@ func (s *stream) run() {
 	switch {
 	case err != nil:
 		s.readFailure(err)
+		return
 	case empty:
 		s.fail(ErrMalformed, "empty input")
-	case lineMode:
-		s.lines(br)
-	default:
-		tr := &trackReader{r: br}
-		s.values(tr, bufPeeker{br}, func() error { return tr.err })
+		return
 	}
+	s.sc = newScanner(br, lineMode)
+	defer s.sc.release()
+	if lineMode {
+		s.line = 1
+	}
+	s.top()
 }
 
 // sniff decides how to read: line by line (NDJSON, or one long line) unless the first line that
@@ -180,17 +197,17 @@ func sniff(br *bufio.Reader) (lineMode, empty bool, err error) {
 		if start < len(b) {
 			if i := bytes.IndexByte(b[start:], '\n'); i >= 0 {
 				line := b[start : start+i]
-				return !binary(line) && !endsInsideValue(line), false, nil
+				return !isBinary(line) && !endsInsideValue(line), false, nil
 			}
 		}
 		switch {
 		case err == bufio.ErrBufferFull: // a first line longer than the buffer: not pretty-printed
-			return !binary(b), false, nil
+			return !isBinary(b), false, nil
 		case err == io.EOF:
 			if start == len(b) {
 				return false, true, nil
 			}
-			return !binary(b), false, nil // one line, no newline
+			return !isBinary(b), false, nil // one line, no newline
 		case err != nil:
 			return false, false, err
 		}
@@ -198,8 +215,8 @@ func sniff(br *bufio.Reader) (lineMode, empty bool, err error) {
 	}
 }
 
-// binary reports whether b holds a control character JSON text cannot hold.
-func binary(b []byte) bool {
+// isBinary reports whether b holds a control character JSON text cannot hold.
+func isBinary(b []byte) bool {
 	for _, c := range b {
 		if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
 			return true
@@ -224,156 +241,216 @@ func endsInsideValue(line []byte) bool {
 	}
 }
 
-// lines reads br line by line; each line is a stream of JSON values of its own.
-func (s *stream) lines(br *bufio.Reader) {
-	for s.line = 1; ; s.line++ {
-		lr := &lineReader{br: br}
-		if !s.values(lr, lr, func() error { return lr.err }) {
-			return
-		}
-		if !lr.drain() {
-			s.readFailure(lr.err)
-			return
-		}
-		if lr.eof {
-			return
-		}
-	}
-}
-
-// values decodes the JSON values read from r. pk shows what follows the decoder's buffer in r;
-// readErr returns the error r met, if any. It reports whether decoding may go on with more input
-// (the next line): false after a read error, after a syntax error in stream mode, or when the
-// consumer stopped.
-func (s *stream) values(r io.Reader, pk peeker, readErr func() error) bool {
-	dec := json.NewDecoder(r)
+// top reads the top-level values of the stream. In line mode an error skips the rest of its line;
+// in stream mode it ends the stream.
+func (s *stream) top() {
+	sc := s.sc
 	for {
-		var err error
-		switch nextValue(dec, pk) {
-		case nextRecords:
-			err = s.recordsObject(dec)
-		case nextArray:
-			err = s.array(dec)
-		default:
-			var raw json.RawMessage
-			if err = dec.Decode(&raw); err == io.EOF {
-				return true
+		if _, ok := sc.skipTop(&s.line); !ok {
+			if sc.err != io.EOF {
+				s.readFailure(sc.err)
 			}
-			if err == nil && !s.value(raw, true) {
-				return false
-			}
+			return
 		}
+		err := s.element(true, true)
 		if s.stopped {
-			return false
+			return
 		}
-		if err != nil {
-			if rerr := readErr(); rerr != nil {
-				s.readFailure(rerr)
-				return false
-			}
-			if errors.Is(err, io.EOF) { // inside an array or object
-				err = io.ErrUnexpectedEOF
-			}
-			if s.line > 0 && errors.Is(err, io.ErrUnexpectedEOF) {
-				s.fail(ErrMalformed, "the line ends inside a JSON value")
-			} else {
-				s.fail(ErrMalformed, describeJSONError(err))
-			}
-			return s.line > 0 && !s.stopped
+		if err == nil {
+			continue
 		}
+		if err == errReadFail || sc.err != nil && sc.err != io.EOF {
+			s.readFailure(sc.err)
+			return
+		}
+		s.fail(ErrMalformed, err.Error())
+		if !sc.lineMode || s.stopped || !sc.skipLine() {
+			if sc.err != nil && sc.err != io.EOF && !s.stopped {
+				s.readFailure(sc.err)
+			}
+			return
+		}
+		s.line++
 	}
 }
 
-// array decodes a top-level array, one element at a time.
-func (s *stream) array(dec *json.Decoder) error {
-	if _, err := dec.Token(); err != nil { // [
-		return err
+// element reads one value at pos (white space skipped): a top-level array or a log file whose
+// first key is "Records" (if logFile allows one) is read element by element; anything else is
+// scanned whole, within the size limits, and decoded.
+func (s *stream) element(logFile, top bool) error {
+	sc := s.sc
+	c, _ := sc.peek()
+	switch {
+	case c == '[' && top:
+		return s.array()
+	case c == '{' && logFile && s.recordsFirst():
+		return s.recordsObject()
 	}
-	return s.elements(dec, true)
-}
-
-// elements decodes array elements after the '[' up to and including the ']'. logFile allows
-// elements that are log files ({"Records":[…]}).
-func (s *stream) elements(dec *json.Decoder, logFile bool) error {
-	for dec.More() {
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return err
-		}
-		if !s.value(raw, logFile) {
-			return nil
-		}
-	}
-	_, err := dec.Token() // ]
-	return err
-}
-
-// recordsObject decodes a top-level object whose first key is "Records", one record at a time.
-// The other keys are read and ignored.
-func (s *stream) recordsObject(dec *json.Decoder) error {
-	if _, err := dec.Token(); err != nil { // {
-		return err
-	}
-	if _, err := dec.Token(); err != nil { // "Records"
-		return err
-	}
-	tok, err := dec.Token()
+	start := sc.offset()
+	raw, err := sc.value(false)
 	if err != nil {
 		return err
 	}
-	switch tok {
-	case json.Delim('['):
-		if err := s.elements(dec, false); err != nil || s.stopped {
-			return err
-		}
-	case json.Delim('{'):
-		if err := skipNested(dec); err != nil {
-			return err
-		}
-		s.fail(ErrNotRecord, `"Records" is an object, not an array`)
-	default:
-		s.fail(ErrNotRecord, fmt.Sprintf(`"Records" is %s, not an array`, tokenKind(tok)))
-	}
-	if s.stopped {
+	if sc.over {
+		s.oversize(start)
 		return nil
 	}
-	for dec.More() {
-		if _, err := dec.Token(); err != nil { // key
-			return err
-		}
-		if err := dec.Decode(new(skipValue)); err != nil {
-			return err
-		}
-	}
-	_, err = dec.Token() // }
-	return err
-}
-
-// skipNested skips the rest of an object or array whose opening delimiter was just read.
-func skipNested(dec *json.Decoder) error {
-	for depth := 1; depth > 0; {
-		tok, err := dec.Token()
-		if err != nil {
-			return err
-		}
-		switch tok {
-		case json.Delim('['), json.Delim('{'):
-			depth++
-		case json.Delim(']'), json.Delim('}'):
-			depth--
-		}
-	}
+	s.value(raw, logFile)
 	return nil
 }
 
+// oversize yields an ErrOversize item for the value that began at stream offset start.
+func (s *stream) oversize(start int64) bool {
+	sc := s.sc
+	what := fmt.Sprintf("%s of %d bytes at byte %d (limit %d)", "a value", sc.overSize, start, sc.maxValue)
+	if sc.overWhat == "a string" {
+		what = fmt.Sprintf("a value of %d bytes at byte %d holding a string over %d bytes", sc.overSize, start, sc.maxString)
+	}
+	return s.fail(ErrOversize, what)
+}
+
+// recordsFirst reports whether the object at pos has "Records" as its first key.
+func (s *stream) recordsFirst() bool {
+	b := s.sc.peekN(lookAhead)
+	i := skipSpace(b, 1)
+	const key = `"Records"`
+	return len(b)-i >= len(key) && string(b[i:i+len(key)]) == key
+}
+
+// array reads a top-level array, one element at a time; elements may be log files.
+func (s *stream) array() error {
+	sc := s.sc
+	sc.pos++ // [
+	c, err := sc.skipSpace()
+	if err != nil {
+		return err
+	}
+	if c == ']' {
+		sc.pos++
+		return nil
+	}
+	return s.elements(true)
+}
+
+// elements reads array elements from the first one (pos at it) up to and including the ']'.
+// logFile allows elements that are log files.
+func (s *stream) elements(logFile bool) error {
+	sc := s.sc
+	for {
+		if err := s.element(logFile, false); err != nil || s.stopped {
+			return err
+		}
+		c, err := sc.skipSpace()
+		if err != nil {
+			return err
+		}
+		switch c {
+		case ',':
+			sc.pos++
+			if _, err := sc.skipSpace(); err != nil {
+				return err
+			}
+		case ']':
+			sc.pos++
+			return nil
+		default:
+			return sc.syntax("invalid character %s after array element", quoteChar(c))
+		}
+	}
+}
+
+// recordsObject reads an object whose first key is "Records", one record at a time. The other keys
+// are checked and ignored.
+func (s *stream) recordsObject() error {
+	sc := s.sc
+	sc.pos++ // {
+	if _, err := sc.skipSpace(); err != nil {
+		return err
+	}
+	sc.pos += len(`"Records"`)
+	c, err := sc.skipSpace()
+	if err != nil {
+		return err
+	}
+	if c != ':' {
+		return sc.syntax("invalid character %s after object key", quoteChar(c))
+	}
+	sc.pos++
+	if c, err = sc.skipSpace(); err != nil {
+		return err
+	}
+	if c == '[' {
+		sc.pos++
+		if c, err = sc.skipSpace(); err != nil {
+			return err
+		}
+		if c == ']' {
+			sc.pos++
+		} else if err := s.elements(false); err != nil || s.stopped {
+			return err
+		}
+	} else {
+		b, err := sc.value(false)
+		if err != nil {
+			return err
+		}
+		kind := "a value"
+		if b != nil {
+			kind = jsonKind(b)
+		}
+		if !s.fail(ErrNotRecord, fmt.Sprintf(`"Records" is %s, not an array`, kind)) {
+			return nil
+		}
+	}
+	for {
+		c, err := sc.skipSpace()
+		if err != nil {
+			return err
+		}
+		switch c {
+		case '}':
+			sc.pos++
+			return nil
+		case ',':
+			sc.pos++
+		default:
+			return sc.syntax("invalid character %s after object key:value pair", quoteChar(c))
+		}
+		if c, err = sc.skipSpace(); err != nil {
+			return err
+		}
+		if c != '"' {
+			return sc.syntax("invalid character %s looking for beginning of object key string", quoteChar(c))
+		}
+		if err := sc.str(); err != nil {
+			return err
+		}
+		if c, err = sc.skipSpace(); err != nil {
+			return err
+		}
+		if c != ':' {
+			return sc.syntax("invalid character %s after object key", quoteChar(c))
+		}
+		sc.pos++
+		if _, err = sc.skipSpace(); err != nil {
+			return err
+		}
+		if _, err := sc.value(true); err != nil {
+			return err
+		}
+	}
+}
+
 // value yields the record(s) in one complete JSON value. logFile allows a {"Records":[…]}
-// envelope (not nested in another one). It reports whether the consumer wants more.
-func (s *stream) value(raw json.RawMessage, logFile bool) bool {
+// envelope (not nested in another one). raw may be the scanner's buffer: it is copied if kept. It
+// reports whether the consumer wants more.
+func (s *stream) value(raw []byte, logFile bool) bool {
 	if s.keep != nil && !logFile && !s.keep(raw) {
 		// An element of a Records file or array that the caller's test says cannot matter: not
 		// decoded, only counted.
 		return s.emit(Item{Filtered: true}, nil)
 	}
+	raw = bytes.Clone(raw)
 	rec, body, records, err := classify(raw, logFile, true)
 	if records != nil {
 		var elems []json.RawMessage
@@ -441,6 +518,14 @@ func describeJSONError(err error) string {
 	return err.Error() // gzip and flate errors name no content
 }
 
+// fastDecode decodes records with github.com/go-json-experiment/json (encoding/json v2: about half
+// the CPU of encoding/json on CloudTrail records, see BenchmarkDecoders), falling back to
+// encoding/json for anything it refuses. Tests turn it off to check that results are the same.
+var fastDecode = true
+
+// v2Options make the v2 decoder match field names as encoding/json does (exact, else ignoring case).
+var v2Options = jsonv2.MatchCaseInsensitiveNames(true)
+
 // wire is Record as it is decoded: eventTime is kept raw so that a bad one does not lose the
 // record, and the keys of the envelopes this package knows are picked up on the way.
 type wire struct {
@@ -469,8 +554,14 @@ func classify(raw json.RawMessage, logFile, event bool) (rec *Record, body, reco
 	rec = new(Record)
 	w := wire{recordAlias: (*recordAlias)(rec)}
 	var typeErr *json.UnmarshalTypeError
-	if err := json.Unmarshal(raw, &w); err != nil && !errors.As(err, &typeErr) {
-		return nil, raw, nil, fmt.Errorf("%w: %s", ErrMalformed, describeJSONError(err))
+	if !fastDecode || jsonv2.Unmarshal(raw, &w, v2Options) != nil {
+		// encoding/json decides every case the fast decoder refuses (a field of the wrong type,
+		// a duplicate key, invalid UTF-8, a syntax error), so the result never depends on it.
+		*rec = Record{}
+		w = wire{recordAlias: (*recordAlias)(rec)}
+		if err := json.Unmarshal(raw, &w); err != nil && !errors.As(err, &typeErr) {
+			return nil, raw, nil, fmt.Errorf("%w: %s", ErrMalformed, describeJSONError(err))
+		}
 	}
 	switch {
 	case w.DetailType != nil || w.Detail != nil:
@@ -564,20 +655,6 @@ func jsonKind(b []byte) string {
 	}
 }
 
-// tokenKind names the kind of a scalar json.Token.
-func tokenKind(tok json.Token) string {
-	switch tok.(type) {
-	case nil:
-		return "null"
-	case string:
-		return "a string"
-	case bool:
-		return "a boolean"
-	default:
-		return "a number"
-	}
-}
-
 func skipSpace(b []byte, i int) int {
 	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
 		i++
@@ -589,83 +666,6 @@ func skipSpace(b []byte, i int) int {
 type skipValue struct{}
 
 func (*skipValue) UnmarshalJSON([]byte) error { return nil }
-
-type nextKind int
-
-const (
-	nextOther   nextKind = iota // anything else: decoded whole
-	nextArray                   // a top-level array: decoded element by element
-	nextRecords                 // an object whose first key is "Records": decoded record by record
-)
-
-// nextValue looks at the start of the next value without consuming it.
-func nextValue(dec *json.Decoder, pk peeker) nextKind {
-	head, _ := io.ReadAll(io.LimitReader(dec.Buffered(), lookAhead))
-	if k, ok := headKind(head); ok {
-		return k
-	}
-	n := len(head)
-	for want := 1; ; {
-		b, err := pk.peekAtLeast(want)
-		if len(b) > lookAhead-n {
-			b = b[:lookAhead-n]
-		}
-		head = append(head[:n], b...)
-		if k, ok := headKind(head); ok {
-			return k
-		}
-		if err != nil || len(head) >= lookAhead {
-			return nextOther
-		}
-		want = len(b) + 1
-	}
-}
-
-// headKind classifies the start of a value; ok is false when more bytes are needed.
-func headKind(b []byte) (k nextKind, ok bool) {
-	i := skipSpace(b, 0)
-	if i == len(b) {
-		return nextOther, false
-	}
-	switch b[i] {
-	case '[':
-		return nextArray, true
-	case '{':
-	default:
-		return nextOther, true
-	}
-	i = skipSpace(b, i+1)
-	if i == len(b) {
-		return nextOther, false
-	}
-	const key = `"Records"`
-	rest := b[i:]
-	if len(rest) < len(key) {
-		return nextOther, !strings.HasPrefix(key, string(rest))
-	}
-	if string(rest[:len(key)]) == key {
-		return nextRecords, true
-	}
-	return nextOther, true
-}
-
-// peeker shows bytes of a reader without consuming them.
-type peeker interface {
-	// peekAtLeast returns at least n bytes unless it also returns an error; it may return more.
-	peekAtLeast(n int) ([]byte, error)
-}
-
-type bufPeeker struct{ br *bufio.Reader }
-
-func (p bufPeeker) peekAtLeast(n int) ([]byte, error) { return peekAtLeast(p.br, n) }
-
-// peekAtLeast returns everything buffered if that is at least n bytes, else reads until it is.
-func peekAtLeast(br *bufio.Reader, n int) ([]byte, error) {
-	if k := br.Buffered(); k >= n {
-		return br.Peek(k)
-	}
-	return br.Peek(n)
-}
 
 // trackReader remembers the first error (other than io.EOF) its reader returned and returns it
 // again on every later call.
@@ -686,81 +686,11 @@ func (t *trackReader) Read(p []byte) (int, error) {
 }
 
 // lineReader reads one line (with its newline) from br, then returns io.EOF.
-type lineReader struct {
-	br   *bufio.Reader
-	done bool  // the line is over
-	eof  bool  // and so is the input
-	err  error // the read error that ended the line, if any
-}
 
-func (l *lineReader) Read(p []byte) (int, error) {
-	if l.done {
-		if l.err != nil {
-			return 0, l.err
-		}
-		return 0, io.EOF
+// peekAtLeast returns everything buffered if that is at least n bytes, else reads until it is.
+func peekAtLeast(br *bufio.Reader, n int) ([]byte, error) {
+	if k := br.Buffered(); k >= n {
+		return br.Peek(k)
 	}
-	if len(p) == 0 {
-		return 0, nil
-	}
-	b := l.buffered()
-	if len(b) == 0 {
-		if l.err != nil {
-			return 0, l.err
-		}
-		return 0, io.EOF
-	}
-	if len(b) > len(p) {
-		b = b[:len(p)]
-	}
-	if i := bytes.IndexByte(b, '\n'); i >= 0 {
-		b = b[:i+1]
-		l.done = true
-	}
-	n := copy(p, b)
-	l.br.Discard(n)
-	return n, nil
-}
-
-// buffered returns the buffered bytes, reading once if there are none. When it returns nothing
-// the line is over, and l.eof or l.err says why.
-func (l *lineReader) buffered() []byte {
-	if l.br.Buffered() == 0 {
-		if _, err := l.br.Peek(1); err != nil {
-			l.done = true
-			if err == io.EOF {
-				l.eof = true
-			} else {
-				l.err = err
-			}
-			return nil
-		}
-	}
-	b, _ := l.br.Peek(l.br.Buffered())
-	return b
-}
-
-func (l *lineReader) peekAtLeast(n int) ([]byte, error) {
-	if l.done {
-		return nil, io.EOF
-	}
-	b, err := peekAtLeast(l.br, n)
-	if before, _, ok := bytes.Cut(b, []byte{'\n'}); ok {
-		return before, io.EOF
-	}
-	return b, err
-}
-
-// drain skips the rest of the line. It reports false if a read error ended it.
-func (l *lineReader) drain() bool {
-	for !l.done {
-		b := l.buffered()
-		if i := bytes.IndexByte(b, '\n'); i >= 0 {
-			l.br.Discard(i + 1)
-			l.done = true
-		} else {
-			l.br.Discard(len(b))
-		}
-	}
-	return l.err == nil
+	return br.Peek(n)
 }

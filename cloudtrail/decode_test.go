@@ -85,7 +85,7 @@ func kindOf(err error) string {
 	for _, k := range []struct {
 		err  error
 		name string
-	}{{ErrUnreadable, "unreadable"}, {ErrMalformed, "malformed"}, {ErrNotRecord, "notrecord"}, {ErrIncomplete, "incomplete"}} {
+	}{{ErrUnreadable, "unreadable"}, {ErrMalformed, "malformed"}, {ErrNotRecord, "notrecord"}, {ErrIncomplete, "incomplete"}, {ErrOversize, "oversize"}} {
 		if errors.Is(err, k.err) {
 			return k.name
 		}

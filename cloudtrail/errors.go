@@ -26,4 +26,9 @@ var (
 	// userIdentity, no requestParameters, an eventTime that is not a time, a field of the wrong JSON
 	// type (left zero). Use the record — it is never dropped — and count the defect.
 	ErrIncomplete = errors.New("incomplete record")
+
+	// ErrOversize: a value over the size limits (MaxRecordBytes for a record or any value read
+	// whole, MaxStringBytes for one string in it). It was skipped without being kept in memory; the
+	// values around it are read as usual. The message gives its position and size.
+	ErrOversize = errors.New("over-size value")
 )

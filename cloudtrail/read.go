@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -179,12 +180,21 @@ func readFile(path string, cfg readConfig, yield func(Item) bool) {
 		decodeStream(cfg.stdin, "-", cfg.keep, yield)
 		return
 	}
-	f, err := os.Open(path)
+	// O_NONBLOCK: should the path have become a named pipe since it was listed, opening it must
+	// not wait for a writer. It changes nothing for a regular file.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		yield(Item{Source: path, Err: unreadable(err)})
 		return
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err != nil {
+		yield(Item{Source: path, Err: unreadable(err)})
+		return
+	} else if !fi.Mode().IsRegular() {
+		yield(Item{Source: path, Err: refused(path, fi.Mode())})
+		return
+	}
 	decodeStream(f, path, cfg.keep, yield)
 }
 
@@ -196,7 +206,8 @@ func readFile(path string, cfg readConfig, yield func(Item) bool) {
 //
 // In a tree, Files keeps regular files named *.json, *.jsonl or *.ndjson, optionally followed by
 // .gz, and skips hidden files and directories (.*), CloudTrail-Digest directories and digest files,
-// and symbolic links to directories. It returns what it found and, joined, an error wrapping
+// and symbolic links to directories. A named pipe, socket or device (given as a path, or met in a
+// tree under a log file's name) is never opened: it is reported as unreadable. It returns what it found and, joined, an error wrapping
 // ErrUnreadable for each path it could not read.
 func Files(paths []string) ([]string, error) {
 	var files []string
@@ -226,6 +237,9 @@ func expand(p string) ([]string, []error) {
 		return nil, []error{unreadable(err)}
 	}
 	if !fi.IsDir() {
+		if !fi.Mode().IsRegular() {
+			return nil, []error{refused(p, fi.Mode())}
+		}
 		return []string{p}, nil
 	}
 	root := p
@@ -258,10 +272,15 @@ func expand(p string) ([]string, []error) {
 				errs = append(errs, unreadable(err))
 				return nil
 			}
+			if st.IsDir() {
+				return nil // symbolic links to directories are not followed
+			}
 			if !st.Mode().IsRegular() {
+				errs = append(errs, refused(path, st.Mode()))
 				return nil
 			}
 		} else if !d.Type().IsRegular() {
+			errs = append(errs, refused(path, d.Type()))
 			return nil
 		}
 		found = append(found, logFile{path: path, time: timeInName(name)})
@@ -301,6 +320,23 @@ func timeInName(name string) time.Time {
 		return time.Time{}
 	}
 	return t
+}
+
+// refused is the error for a path that is neither a regular file nor a directory: it is never
+// opened, since opening a named pipe waits for a writer and a device may never end.
+func refused(path string, mode fs.FileMode) error {
+	kind := "a special file"
+	switch {
+	case mode&fs.ModeNamedPipe != 0:
+		kind = "a named pipe (FIFO)"
+	case mode&fs.ModeSocket != 0:
+		kind = "a socket"
+	case mode&fs.ModeCharDevice != 0:
+		kind = "a character device"
+	case mode&fs.ModeDevice != 0:
+		kind = "a block device"
+	}
+	return unreadable(&fs.PathError{Op: "read", Path: path, Err: fmt.Errorf("%s, not a regular file: refused, not opened", kind)})
 }
 
 func unreadable(err error) error {

@@ -3,6 +3,7 @@ package detector
 import (
 	"bytes"
 	"slices"
+	"strings"
 )
 
 // Event kinds the detector understands. Everything else is counted as "not ours" and skipped.
@@ -89,19 +90,40 @@ func HandledEvents() map[string][]string {
 	return out
 }
 
-// sourceNeedles are the handled event sources as they appear in a record's JSON.
-var sourceNeedles = func() [][]byte {
-	var out [][]byte
+// sourceHeads are the handled event sources as they appear in a record's JSON, without their
+// common tail sourceTail (`"secretsmanager` for "secretsmanager.amazonaws.com"); sourceNeedles
+// are those that do not end in it (none today), searched for whole.
+var sourceHeads, sourceNeedles = func() (heads, needles [][]byte) {
 	for src := range handled {
-		out = append(out, []byte(`"`+src+`"`))
+		if h, ok := strings.CutSuffix(`"`+src+`"`, string(sourceTail)); ok {
+			heads = append(heads, []byte(h))
+		} else {
+			needles = append(needles, []byte(`"`+src+`"`))
+		}
 	}
-	return out
+	return heads, needles
 }()
+
+var sourceTail = []byte(`.amazonaws.com"`)
 
 // MayHandle is a cheap test on a record's raw JSON: false means the record names none of the
 // handled event sources anywhere, so decoding it is wasted work (cloudtrail.WithPrefilter). True
-// only means "decode and see". CloudTrail writes these ASCII names unescaped.
+// only means "decode and see". CloudTrail writes these ASCII names unescaped. It makes one pass
+// over raw, looking for the sources' common tail (".amazonaws.com\"", a few times in a record)
+// and then at what precedes it.
 func MayHandle(raw []byte) bool {
+	for rest := raw; ; {
+		i := bytes.Index(rest, sourceTail)
+		if i < 0 {
+			break
+		}
+		for _, h := range sourceHeads {
+			if bytes.HasSuffix(rest[:i], h) {
+				return true
+			}
+		}
+		rest = rest[i+len(sourceTail):]
+	}
 	for _, n := range sourceNeedles {
 		if bytes.Contains(raw, n) {
 			return true

@@ -279,8 +279,11 @@ func plural(n int, one, many string) string {
 
 // skipReason classifies an input error for the summary.
 func skipReason(err error) string {
-	if errors.Is(err, cloudtrail.ErrNotRecord) {
+	switch {
+	case errors.Is(err, cloudtrail.ErrNotRecord):
 		return detector.SkipUnknownEnvelope
+	case errors.Is(err, cloudtrail.ErrOversize):
+		return "oversize" // over cloudtrail.MaxRecordBytes or MaxStringBytes: skipped unread
 	}
 	return detector.SkipMalformed
 }
