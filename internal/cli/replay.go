@@ -233,7 +233,7 @@ func openStore(path string, retention time.Duration) (Store, func() error, error
 	}
 	st, err := bolt.Open(path, retention, bolt.BulkLoad())
 	if err != nil {
-		return nil, nil, fmt.Errorf("store: %w", err)
+		return nil, nil, err // names the file and what to do (bolt.ErrDamaged, bolt.ErrInUse)
 	}
 	return st, sync.OnceValue(st.Close), nil
 }
