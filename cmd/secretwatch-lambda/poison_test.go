@@ -78,7 +78,7 @@ func TestHandlePoisonRecordFailsAlone(t *testing.T) {
 	}
 	h.det = det
 	evs := stratusEvents(t)
-	poison := withSecretID(t, evs[0], "poison-"+strings.Repeat("x", 2000), "0f8fad5b-d9cb-469f-a165-70867728950e", "AccessDenied")
+	poison := withSecretID(t, evs[0], "poison-secret", "0f8fad5b-d9cb-469f-a165-70867728950e", "AccessDenied")
 	flaky := withSecretID(t, evs[0], "flaky", "7c9e6679-7425-40de-944b-e07fc1f90ae7", "")
 
 	// The poison record next to two real unexpected reads, then redelivered: never a failure.

@@ -178,6 +178,28 @@ locals {
         ]
       }
     },
+    {
+      # The bill (issue 12): DynamoDB bills write units, not requests. The table's and its index's
+      # consumed units, and write units per secret read (docs/dynamodb.md, "Cost").
+      type   = "metric"
+      x      = 0
+      y      = 26
+      width  = 24
+      height = 6
+      properties = {
+        title  = "DynamoDB consumed capacity units (the baseline table's bill)"
+        region = local.region
+        view   = "timeSeries"
+        period = 300
+        metrics = [
+          ["AWS/DynamoDB", "ConsumedWriteCapacityUnits", "TableName", aws_dynamodb_table.baselines.name, { id = "wtable", stat = "Sum", label = "write units (table)" }],
+          ["AWS/DynamoDB", "ConsumedWriteCapacityUnits", "TableName", aws_dynamodb_table.baselines.name, "GlobalSecondaryIndexName", "gsi1", { id = "wgsi", stat = "Sum", label = "write units (gsi1)" }],
+          ["AWS/DynamoDB", "ConsumedReadCapacityUnits", "TableName", aws_dynamodb_table.baselines.name, { id = "rtable", stat = "Sum", label = "read units (table)" }],
+          [local.ns, local.metric.secret_reads, { id = "sreads", stat = "Sum", visible = false }],
+          [{ expression = "(wtable + FILL(wgsi, 0)) / sreads", id = "perread", label = "write units per secret read", yAxis = "right" }],
+        ]
+      }
+    },
   ]
 }
 
