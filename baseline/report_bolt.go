@@ -81,6 +81,7 @@ func (s *BoltStore) Days(ctx context.Context, from, to time.Time, yield func(*re
 			return nil
 		}
 		c := b.Cursor()
+		in := interner{}
 		start := dayBytes(nil, lo)
 		n := 0
 		for k, v := c.Seek(start); k != nil; k, v = c.Next() {
@@ -100,11 +101,11 @@ func (s *BoltStore) Days(ctx context.Context, from, to time.Time, yield func(*re
 			if !ok {
 				return errCorruptDay
 			}
-			row, err := decodeDayRow(v)
+			row, err := decodeDayRowWith(v, &in)
 			if err != nil {
 				return fmt.Errorf("day row %q/%q: %w", secret, principal, err)
 			}
-			row.Day, row.Secret, row.Principal = unixDay(day), string(secret), string(principal)
+			row.Day, row.Secret, row.Principal = unixDay(day), in.string(secret), in.string(principal)
 			if err := yield(row); err != nil {
 				return err
 			}
@@ -167,11 +168,14 @@ func appendString(b []byte, s string) []byte {
 	return append(b, s...)
 }
 
-func decodeDayRow(v []byte) (*report.DayRow, error) {
+func decodeDayRow(v []byte) (*report.DayRow, error) { return decodeDayRowWith(v, nil) }
+
+// decodeDayRowWith decodes with strings shared through in (nil: none shared).
+func decodeDayRowWith(v []byte, in *interner) (*report.DayRow, error) {
 	if len(v) == 0 || v[0] != dayRowVersion {
 		return nil, errCorruptDay
 	}
-	d := dayDecoder{v: v[1:]}
+	d := dayDecoder{v: v[1:], in: in}
 	r := &report.DayRow{}
 	r.Reads, r.Denied = d.varint(), d.varint()
 	r.FirstSeen, r.LastSeen = zeroOrTime(d.varint()), zeroOrTime(d.varint())
@@ -195,6 +199,31 @@ func decodeDayRow(v []byte) (*report.DayRow, error) {
 type dayDecoder struct {
 	v   []byte
 	bad bool
+	in  *interner
+}
+
+// interner shares the strings a scan decodes: secrets, principals, networks and user agents
+// repeat across days, and one copy of each saves most of a report's allocations and memory.
+type interner struct{ m map[string]string }
+
+// maxInterned bounds the table (a hostile store of distinct values grows it no further).
+const maxInterned = 1 << 20
+
+func (in *interner) string(b []byte) string {
+	if in == nil {
+		return string(b)
+	}
+	if s, ok := in.m[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if in.m == nil {
+		in.m = map[string]string{}
+	}
+	if len(in.m) < maxInterned {
+		in.m[s] = s
+	}
+	return s
 }
 
 func (d *dayDecoder) varint() int64 {
@@ -223,7 +252,7 @@ func (d *dayDecoder) string() string {
 		d.bad, d.v = true, nil
 		return ""
 	}
-	s := string(d.v[:l])
+	s := d.in.string(d.v[:l])
 	d.v = d.v[l:]
 	return s
 }
