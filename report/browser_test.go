@@ -93,7 +93,10 @@ type recorder struct {
 	failed bool
 }
 
-func (r *recorder) Errorf(format string, args ...any) { r.failed = true; r.Logf("(expected) "+format, args...) }
+func (r *recorder) Errorf(format string, args ...any) {
+	r.failed = true
+	r.Logf("(expected) "+format, args...)
+}
 
 // The bundled example's report, as the README shows it: `secretwatch report` over
 // testdata/example in one command, in a real browser; with -update its screenshot becomes
