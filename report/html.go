@@ -53,18 +53,22 @@ func WriteHTML(w io.Writer, r *Report) error {
 // Bounds of the HTML page, so that a large account still gives a page a browser opens: the
 // CSV and JSON forms always hold everything.
 const (
-	MaxHTMLPrincipals = 50  // principal rows per secret (new and not-allowed ones are always shown)
+	MaxHTMLPrincipals = 50  // principal rows per secret, most reads first...
+	MaxHTMLFlagged    = 200 // ...then new or not-allowed ones, up to this many rows in all
 	MaxHTMLAttention  = 100 // items of the "needs a look" list
 )
 
 // shownPrincipals are the rows the HTML shows: the first MaxHTMLPrincipals (most reads first)
-// and every new or not-allowed principal after them.
+// and the new or not-allowed principals after them, up to MaxHTMLFlagged rows in all.
 func shownPrincipals(ps []*Principal) []*Principal {
 	if len(ps) <= MaxHTMLPrincipals {
 		return ps
 	}
 	out := append([]*Principal{}, ps[:MaxHTMLPrincipals]...)
 	for _, p := range ps[MaxHTMLPrincipals:] {
+		if len(out) == MaxHTMLFlagged {
+			break
+		}
 		if p.New || p.Allowed != nil && !*p.Allowed {
 			out = append(out, p)
 		}

@@ -22,7 +22,7 @@ func TestHTMLBounds(t *testing.T) {
 		if i == 120 {
 			p.Allowed = &no
 		}
-		if i >= 200 {
+		if i >= 140 {
 			p.New = true
 		}
 		s.Principals = append(s.Principals, p)
@@ -34,13 +34,13 @@ func TestHTMLBounds(t *testing.T) {
 	}
 	html := b.String()
 	rows := strings.Count(html, `<td class="p">arn:aws:iam::1:role/p`)
-	if want := report.MaxHTMLPrincipals + 1 + 100; rows != want {
-		t.Errorf("%d principal rows, want %d (top 50, the not-allowed one, the 100 new ones)", rows, want)
+	if want := report.MaxHTMLFlagged; rows != want {
+		t.Errorf("%d principal rows, want %d (top 50, the not-allowed one, then new ones up to the bound)", rows, want)
 	}
-	if !strings.Contains(html, "and 149 more principals") || !strings.Contains(html, "role/p120 <span") {
+	if !strings.Contains(html, "and 100 more principals") || !strings.Contains(html, "role/p120 <span") {
 		t.Error("the hidden count or the not-allowed principal is missing")
 	}
-	if !strings.Contains(html, "… and 1 more: see the tables below") {
+	if !strings.Contains(html, "… and 61 more: see the tables below") { // 160 new + 1 not allowed
 		t.Error("the needs-a-look list is not bounded to 100 items")
 	}
 }
