@@ -2,6 +2,7 @@ package baseline
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -44,7 +45,18 @@ func (s *BoltStore) putDays(tx *bolt.Tx, rows dayRows) error {
 	if err != nil {
 		return err
 	}
-	for k, row := range rows {
+	// In key order, and pages filled further than bbolt's default half: rows arrive day by day,
+	// so most land at the end of the bucket, where splitting pages in half would waste the rest.
+	b.FillPercent = 0.9
+	keys := make([]dayRowKey, 0, len(rows))
+	for k := range rows {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b dayRowKey) int {
+		return cmp.Or(cmp.Compare(a.day, b.day), cmp.Compare(a.secret, b.secret), cmp.Compare(a.principal, b.principal))
+	})
+	for _, k := range keys {
+		row := rows[k]
 		key := dayRowKeyBytes(k)
 		if v := b.Get(key); v != nil {
 			old, err := decodeDayRow(v)
