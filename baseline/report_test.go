@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
+
 	"github.com/secretwatch/secretwatch/detector"
 	"github.com/secretwatch/secretwatch/internal/storetest"
 	"github.com/secretwatch/secretwatch/report"
@@ -116,5 +118,30 @@ func TestParseAlertID(t *testing.T) {
 	}
 	if _, ok := parseAlertID("a|b|c|not-a-time"); ok {
 		t.Error("bad window parsed")
+	}
+}
+
+// A damaged day row is an error that names it, both when reading a period and when a later
+// Record would merge into it — never silently zeroed or overwritten.
+func TestBoltStoreCorruptDayRow(t *testing.T) {
+	s := openBolt(t)
+	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	read := detector.Read{EventID: storetest.EventID(1), Secret: "a/r/s", Principal: "p", Time: at}
+	if _, err := s.Record(t.Context(), []detector.Read{read}); err != nil {
+		t.Fatal(err)
+	}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketDays).Put(dayRowKeyBytes(dayRowKey{dayOf(at), "a/r/s", "p"}), []byte{dayRowVersion, 0xff})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.Days(t.Context(), time.Time{}, at.AddDate(0, 0, 1), func(*report.DayRow) error { return nil })
+	if err == nil || !strings.Contains(err.Error(), "corrupt day row") || !strings.Contains(err.Error(), `"a/r/s"/"p"`) {
+		t.Errorf("Days over a corrupt row: %v", err)
+	}
+	read.EventID = storetest.EventID(2)
+	if _, err := s.Record(t.Context(), []detector.Read{read}); err == nil || !strings.Contains(err.Error(), "corrupt day row") {
+		t.Errorf("Record into a corrupt row: %v", err)
 	}
 }
