@@ -126,3 +126,39 @@ func TestExampleReportInBrowser(t *testing.T) {
 		fmt.Println("wrote docs/report.png")
 	}
 }
+
+// The tables sort in a real browser: a script appended to a copy of the page (the product has
+// no test hook) clicks the overview's headers and notes the first row after each click.
+func TestHTMLSortsInBrowser(t *testing.T) {
+	browsertest.Chromium(t)
+	var b bytes.Buffer
+	if err := report.WriteHTML(&b, fixtureReport(t)); err != nil {
+		t.Fatal(err)
+	}
+	probe := `<script>
+(function () {
+  var t = document.getElementById("overview"), h = t.tHead.rows[0].cells, out = [];
+  function first() { return t.tBodies[0].rows[0].cells[0].textContent.split(" ")[0] + "=" + t.tBodies[0].rows[0].cells[1].textContent; }
+  h[1].click(); out.push(first()); h[1].click(); out.push(first()); h[0].click(); out.push(first());
+  out.push(t.tFoot.rows[0].cells[0].textContent);
+  document.documentElement.setAttribute("data-probe", out.join(","));
+})();
+</script>
+</body>`
+	page := strings.Replace(b.String(), "</body>", probe, 1)
+	file := filepath.Join(t.TempDir(), "sort.html")
+	if err := os.WriteFile(file, []byte(page), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dom := browsertest.DOM(t, file)
+	m := regexp.MustCompile(`data-probe="([^"]*)"`).FindStringSubmatch(dom)
+	if m == nil {
+		t.Fatal("the probe did not run")
+	}
+	// Reads descending (prod/db first), ascending (a 0-read secret first: stable order keeps
+	// prod/api), names descending (the unmatched ghost/* entry); the total row stays at the foot.
+	want := dbKey + "=60," + apiKey + "=0,ghost/*=0,Total"
+	if m[1] != want {
+		t.Errorf("after sorting: %s, want %s", m[1], want)
+	}
+}

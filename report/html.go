@@ -33,18 +33,11 @@ var htmlTemplate = sync.OnceValue(func() *template.Template {
 			return n
 		},
 		"notAllowed": func(p *Principal) bool { return p.Allowed != nil && !*p.Allowed },
-		"notAllowedAny": func(ss []*Secret) bool {
-			for _, s := range ss {
-				for _, p := range s.Principals {
-					if p.Allowed != nil && !*p.Allowed {
-						return true
-					}
-				}
-			}
-			return false
-		},
-		"chart": newChart,
-		"inc":   func(i int) int { return i + 1 },
+		"chart":      newChart,
+		"shown":      shownPrincipals,
+		"hidden":     func(ps []*Principal) int { return len(ps) - len(shownPrincipals(ps)) },
+		"attention":  attention,
+		"inc":        func(i int) int { return i + 1 },
 	}).Parse(htmlSource))
 })
 
@@ -55,6 +48,77 @@ var htmlTemplate = sync.OnceValue(func() *template.Template {
 // html/template, and control characters are made visible first.
 func WriteHTML(w io.Writer, r *Report) error {
 	return htmlTemplate().Execute(w, r)
+}
+
+// Bounds of the HTML page, so that a large account still gives a page a browser opens: the
+// CSV and JSON forms always hold everything.
+const (
+	MaxHTMLPrincipals = 50  // principal rows per secret, most reads first...
+	MaxHTMLFlagged    = 200 // ...then new or not-allowed ones, up to this many rows in all
+	MaxHTMLAttention  = 100 // items of the "needs a look" list
+)
+
+// shownPrincipals are the rows the HTML shows: the first MaxHTMLPrincipals (most reads first)
+// and the new or not-allowed principals after them, up to MaxHTMLFlagged rows in all.
+func shownPrincipals(ps []*Principal) []*Principal {
+	if len(ps) <= MaxHTMLPrincipals {
+		return ps
+	}
+	out := append([]*Principal{}, ps[:MaxHTMLPrincipals]...)
+	for _, p := range ps[MaxHTMLPrincipals:] {
+		if len(out) == MaxHTMLFlagged {
+			break
+		}
+		if p.New || p.Allowed != nil && !*p.Allowed {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// attentionItem is one line of the "needs a look" list.
+type attentionItem struct {
+	Index      int // the secret's section
+	Secret     string
+	P          *Principal // a new or not-allowed principal, or nil
+	Unused     []string   // allowed-but-unused patterns
+	NoReads    bool
+	Unmatched  bool
+	NotAllowed bool
+}
+
+type attentionList struct {
+	Items []attentionItem
+	More  int
+}
+
+func attention(r *Report) attentionList {
+	var l attentionList
+	add := func(it attentionItem) {
+		if len(l.Items) < MaxHTMLAttention {
+			l.Items = append(l.Items, it)
+		} else {
+			l.More++
+		}
+	}
+	for i, s := range r.Secrets {
+		for _, p := range s.Principals {
+			if na := p.Allowed != nil && !*p.Allowed; p.New || na {
+				add(attentionItem{Index: i, Secret: s.Secret, P: p, NotAllowed: na})
+			}
+		}
+	}
+	for i, s := range r.Secrets {
+		if len(s.AllowedUnused) > 0 {
+			add(attentionItem{Index: i, Secret: s.Secret, Unused: s.AllowedUnused})
+		}
+	}
+	for i, s := range r.Secrets {
+		if s.Reads == 0 {
+			add(attentionItem{Index: i, Secret: s.Secret, NoReads: true, Unmatched: s.Unmatched})
+		}
+	}
+	return l
 }
 
 // chart is the geometry of one secret's daily chart, computed here so the template only places it.

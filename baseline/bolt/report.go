@@ -1,6 +1,7 @@
 package bolt
 
 import (
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -47,7 +48,18 @@ func (s *Store) putDays(tx *bbolt.Tx, rows localstate.DayRows) error {
 	if err != nil {
 		return err
 	}
-	for k, row := range rows {
+	// In key order, and pages filled further than bbolt's default half: rows arrive day by day,
+	// so most land at the end of the bucket, where splitting pages in half would waste the rest.
+	b.FillPercent = 0.9
+	keys := make([]localstate.DayRowKey, 0, len(rows))
+	for k := range rows {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b localstate.DayRowKey) int {
+		return cmp.Or(cmp.Compare(a.Day, b.Day), cmp.Compare(a.Secret, b.Secret), cmp.Compare(a.Principal, b.Principal))
+	})
+	for _, k := range keys {
+		row := rows[k]
 		key := dayRowKeyBytes(k)
 		if v := b.Get(key); v != nil {
 			old, err := decodeDayRow(v)
@@ -84,6 +96,7 @@ func (s *Store) Days(ctx context.Context, from, to time.Time, yield func(*report
 			return nil
 		}
 		c := b.Cursor()
+		in := interner{}
 		start := dayBytes(nil, lo)
 		n := 0
 		for k, v := c.Seek(start); k != nil; k, v = c.Next() {
@@ -99,7 +112,7 @@ func (s *Store) Days(ctx context.Context, from, to time.Time, yield func(*report
 					return err
 				}
 			}
-			row, err := decodeDayRow(v)
+			row, err := decodeDayRowWith(v, &in)
 			if err != nil {
 				return fmt.Errorf("day row of %s: %w", localstate.UnixDay(day).Format(time.DateOnly), err)
 			}
@@ -169,11 +182,14 @@ func appendString(b []byte, s string) []byte {
 	return append(b, s...)
 }
 
-func decodeDayRow(v []byte) (*report.DayRow, error) {
+func decodeDayRow(v []byte) (*report.DayRow, error) { return decodeDayRowWith(v, nil) }
+
+// decodeDayRowWith decodes with strings shared through in (nil: none shared).
+func decodeDayRowWith(v []byte, in *interner) (*report.DayRow, error) {
 	if len(v) == 0 || v[0] != dayRowVersion {
 		return nil, errCorruptDay
 	}
-	d := dayDecoder{v: v[1:]}
+	d := dayDecoder{v: v[1:], in: in}
 	r := &report.DayRow{}
 	r.Reads, r.Denied = d.varint(), d.varint()
 	r.FirstSeen, r.LastSeen = zeroOrTime(d.varint()), zeroOrTime(d.varint())
@@ -198,6 +214,31 @@ func decodeDayRow(v []byte) (*report.DayRow, error) {
 type dayDecoder struct {
 	v   []byte
 	bad bool
+	in  *interner
+}
+
+// interner shares the strings a scan decodes: secrets, principals, networks and user agents
+// repeat across days, and one copy of each saves most of a report's allocations and memory.
+type interner struct{ m map[string]string }
+
+// maxInterned bounds the table (a hostile store of distinct values grows it no further).
+const maxInterned = 1 << 20
+
+func (in *interner) string(b []byte) string {
+	if in == nil {
+		return string(b)
+	}
+	if s, ok := in.m[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if in.m == nil {
+		in.m = map[string]string{}
+	}
+	if len(in.m) < maxInterned {
+		in.m[s] = s
+	}
+	return s
 }
 
 func (d *dayDecoder) varint() int64 {
@@ -226,7 +267,7 @@ func (d *dayDecoder) string() string {
 		d.bad, d.v = true, nil
 		return ""
 	}
-	s := string(d.v[:l])
+	s := d.in.string(d.v[:l])
 	d.v = d.v[l:]
 	return s
 }

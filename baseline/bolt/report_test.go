@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/secretwatch/secretwatch/baseline/internal/localstate"
 	"github.com/secretwatch/secretwatch/detector"
 	"github.com/secretwatch/secretwatch/internal/storetest"
 	"github.com/secretwatch/secretwatch/report"
@@ -90,4 +93,29 @@ func FuzzDecodeDayRow(f *testing.F) {
 			t.Fatalf("re-encoding fails: %v", err)
 		}
 	})
+}
+
+// A damaged day row is an error that names it, both when reading a period and when a later
+// Record would merge into it — never silently zeroed or overwritten.
+func TestStoreCorruptDayRow(t *testing.T) {
+	s := openBolt(t)
+	at := time.Now().UTC().Add(-48 * time.Hour)
+	read := detector.Read{EventID: storetest.EventID(1), Secret: "a/r/s", Principal: "p", Time: at}
+	if _, err := s.Record(t.Context(), []detector.Read{read}); err != nil {
+		t.Fatal(err)
+	}
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketDays).Put(dayRowKeyBytes(localstate.DayRowKey{Day: localstate.DayOf(at), Secret: "a/r/s", Principal: "p"}), []byte{dayRowVersion, 0xff})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.Days(t.Context(), time.Time{}, at.AddDate(0, 0, 1), func(*report.DayRow) error { return nil })
+	if err == nil || !strings.Contains(err.Error(), "corrupt day row") || !strings.Contains(err.Error(), at.Format(time.DateOnly)) {
+		t.Errorf("Days over a corrupt row: %v", err)
+	}
+	read.EventID = storetest.EventID(2)
+	if _, err := s.Record(t.Context(), []detector.Read{read}); err == nil || !strings.Contains(err.Error(), "corrupt day row") {
+		t.Errorf("Record into a corrupt row: %v", err)
+	}
 }

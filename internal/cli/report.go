@@ -190,6 +190,9 @@ func parseSince(s string) (time.Duration, error) {
 		if err != nil {
 			return 0, fmt.Errorf("%q: want a number of days (7d), weeks (2w) or a duration (36h)", s)
 		}
+		if n <= 0 || n > int(report.MaxPeriod/unit) { // before multiplying: no overflow
+			return 0, fmt.Errorf("%q: want more than 0 and at most %d days", s, report.MaxPeriod/(24*time.Hour))
+		}
 		d = time.Duration(n) * unit
 	} else {
 		var err error

@@ -237,3 +237,89 @@ func TestReportCommand(t *testing.T) {
 }
 
 func errorsIs(err, target error) bool { return errors.Is(err, target) }
+
+func TestParseSinceAndDay(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want time.Duration
+		ok   bool
+	}{
+		{"7d", 7 * 24 * time.Hour, true}, {"2w", 14 * 24 * time.Hour, true}, {"36h", 36 * time.Hour, true}, {" 1d ", 24 * time.Hour, true},
+		{"400d", 400 * 24 * time.Hour, true}, {"401d", 0, false}, {"0d", 0, false}, {"-1d", 0, false}, {"d", 0, false}, {"7", 0, false},
+		{"", 0, false}, {"99999999999999999999d", 0, false}, {"1e3d", 0, false},
+		{"281474976710659d", 0, false}, // (2^48 + 3) × 24 h wraps around int64 nanoseconds to exactly 3 days
+		{"58w", 0, false}, {"57w", 57 * 7 * 24 * time.Hour, true},
+	} {
+		got, err := parseSince(tc.in)
+		if (err == nil) != tc.ok || got != tc.want {
+			t.Errorf("parseSince(%q) = %v, %v; want %v (ok %v)", tc.in, got, err, tc.want, tc.ok)
+		}
+	}
+	for _, tc := range []struct {
+		in   string
+		want time.Time
+		ok   bool
+	}{
+		{"2026-03-09", time.Date(2026, 3, 9, 0, 0, 0, 0, time.UTC), true},
+		{"2026-03-09T01:30:00+02:00", time.Date(2026, 3, 8, 23, 30, 0, 0, time.UTC), true},
+		{"2026-03-09T00:00:00Z", time.Date(2026, 3, 9, 0, 0, 0, 0, time.UTC), true},
+		{"09/03/2026", time.Time{}, false}, {"2026-02-30", time.Time{}, false}, {"", time.Time{}, false},
+	} {
+		got, err := parseDay(tc.in)
+		if (err == nil) != tc.ok || !got.Equal(tc.want) || got.Location() != time.UTC {
+			t.Errorf("parseDay(%q) = %v, %v; want %v (ok %v)", tc.in, got, err, tc.want, tc.ok)
+		}
+	}
+}
+
+func FuzzParseSince(f *testing.F) {
+	for _, s := range []string{"7d", "2w", "36h", "-1d", "9223372036854775807d"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := parseSince(s)
+		if err == nil && (d <= 0 || d > report.MaxPeriod) {
+			t.Fatalf("parseSince(%q) = %v: out of range", s, d)
+		}
+	})
+}
+
+// The README's report command, exactly as written there, works from the repository root.
+func TestReadmeReportCommand(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const prefix = "go run ./cmd/secretwatch report "
+	var line string
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, prefix) {
+			line = l
+			break
+		}
+	}
+	if line == "" {
+		t.Fatal("README has no report command")
+	}
+	args := strings.Fields(strings.TrimPrefix(line, "go run ./cmd/secretwatch "))
+	out := filepath.Join(t.TempDir(), "report.html")
+	for i := range args {
+		if args[i] == "-o" && i+1 < len(args) {
+			args[i+1] = out
+		}
+	}
+	t.Chdir("../..")
+	var stdout, stderr bytes.Buffer
+	if err := Run(t.Context(), args, strings.NewReader(""), &stdout, &stderr); err != nil {
+		t.Fatalf("%s: %v\n%s", line, err, stderr.String())
+	}
+	html, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"<svg class=\"chart\"", "user/mallory", "Needs a look"} {
+		if !bytes.Contains(html, []byte(want)) {
+			t.Errorf("the README's report lacks %q", want)
+		}
+	}
+}
