@@ -83,7 +83,7 @@ func TestReplayStratusTwiceIntoOneStore(t *testing.T) {
 	if out != "" {
 		t.Errorf("second replay printed alerts:\n%s", out)
 	}
-	for _, want := range []string{"0 new, 0 denied, 20 duplicates", "20 more already delivered"} {
+	for _, want := range []string{"0 new, 0 denied, 20 duplicates", "21 more already delivered"} {
 		if !strings.Contains(errOut, want) {
 			t.Errorf("second summary lacks %q:\n%s", want, errOut)
 		}
