@@ -3,6 +3,7 @@ package detector
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -214,5 +215,27 @@ func TestNormalisePrincipalDefects(t *testing.T) {
 	}
 	if err := checkPrincipalPattern("samlUser:okta/alice"); err != nil {
 		t.Error(err)
+	}
+}
+
+// The rule IDs documented as the contract (docs/contracts.md, the Terraform dashboard's
+// alert_rules) are exactly the registered rules, in order.
+func TestRuleIDsDocumented(t *testing.T) {
+	b, err := os.ReadFile("../docs/contracts.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, sec, _ := strings.Cut(string(b), "## Alert rules")
+	_, sec, _ = strings.Cut(sec, "\n")
+	line, _, _ := strings.Cut(sec, "\n")
+	var got []string
+	for _, f := range strings.Split(line, "`")[1:] {
+		if strings.Contains(f, " ") || f == "" || strings.ContainsAny(f, "().;") {
+			continue
+		}
+		got = append(got, f)
+	}
+	if want := RuleIDs(); strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("docs/contracts.md lists %v; registered %v", got, want)
 	}
 }
