@@ -239,3 +239,21 @@ func TestRuleIDsDocumented(t *testing.T) {
 		t.Errorf("docs/contracts.md lists %v; registered %v", got, want)
 	}
 }
+
+func TestLocalTally(t *testing.T) {
+	var lt localTally
+	lt.keep = 48 * time.Hour
+	w := fixedNow.Truncate(time.Hour)
+	if n := lt.add("k", w, []string{"a", "b", "a"}, 10); n != 2 {
+		t.Errorf("distinct: %d", n)
+	}
+	if n := lt.add("k", w, []string{"b", "c", "d"}, 3); n != 3 {
+		t.Errorf("limit: %d", n)
+	}
+	if n := lt.add("k", w, nil, 10); n != 3 || lt.members != 3 {
+		t.Errorf("read: %d, %d members", n, lt.members)
+	}
+	if n := lt.add("other", w.Add(time.Hour), nil, 10); n != 0 || len(lt.sets) != 1 {
+		t.Errorf("a read creates no set: %d sets", len(lt.sets))
+	}
+}
