@@ -303,12 +303,14 @@ func topReaders(series map[SeriesKey]*Series, secret string, h int64, n int) str
 	return strings.Join(parts, ", ")
 }
 
+// describePrincipal names a principal for a reason: every part bounded and free of control
+// characters.
 func describePrincipal(p Principal) string {
-	s := p.ARN
+	s := bound(p.ARN)
 	if p.Type != "" {
-		s += " (" + p.Type
+		s += " (" + bound(p.Type)
 		if p.Session != "" {
-			s += ", session " + p.Session
+			s += ", session " + bound(p.Session)
 		}
 		s += ")"
 	}
