@@ -270,7 +270,7 @@ func eventAlert(b *Batch, rule, severity string, e *Event, resource string) *Ale
 // secretLabel names the secret of an event for a reason ("secret NAME", or "an unnamed secret").
 func secretLabel(e *Event) string {
 	if e.HasSecret {
-		return "secret " + e.Secret.Name
+		return "secret " + bound(e.Secret.Name)
 	}
 	return "an unnamed secret"
 }
