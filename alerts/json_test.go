@@ -46,7 +46,10 @@ func TestJSONLineFieldNames(t *testing.T) {
 		}
 	}
 	var buf bytes.Buffer
-	if err := JSONLine(&buf, alerttest.Fixture(detector.RuleUnexpectedPrincipal)); err != nil {
+	a := alerttest.Fixture(detector.RuleUnexpectedPrincipal)
+	// Set only by some rules (omitempty): the resource a non-read event acted on, the workload.
+	a.Resource, a.Workload = "trail:org-trail", "ECS task 0123456789abcdef0123456789abcdef"
+	if err := JSONLine(&buf, a); err != nil {
 		t.Fatal(err)
 	}
 	var m map[string]any

@@ -270,7 +270,7 @@ func eventAlert(b *Batch, rule, severity string, e *Event, resource string) *Ale
 // secretLabel names the secret of an event for a reason ("secret NAME", or "an unnamed secret").
 func secretLabel(e *Event) string {
 	if e.HasSecret {
-		return "secret " + e.Secret.Name
+		return "secret " + bound(e.Secret.Name)
 	}
 	return "an unnamed secret"
 }
@@ -303,12 +303,14 @@ func topReaders(series map[SeriesKey]*Series, secret string, h int64, n int) str
 	return strings.Join(parts, ", ")
 }
 
+// describePrincipal names a principal for a reason: every part bounded and free of control
+// characters.
 func describePrincipal(p Principal) string {
-	s := p.ARN
+	s := bound(p.ARN)
 	if p.Type != "" {
-		s += " (" + p.Type
+		s += " (" + bound(p.Type)
 		if p.Session != "" {
-			s += ", session " + p.Session
+			s += ", session " + bound(p.Session)
 		}
 		s += ")"
 	}

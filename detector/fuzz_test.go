@@ -1,9 +1,12 @@
 package detector
 
 import (
+	"encoding/json"
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/secretwatch/secretwatch/cloudtrail"
 )
 
 // FuzzParseAllowList: any bytes give either an allow-list or a ConfigError whose every problem
@@ -75,6 +78,53 @@ func FuzzGlobMatch(f *testing.F) {
 		}
 		if globMatch("*"+p+"*", s) == false && got {
 			t.Fatalf("%q matches %q but *%s* does not", p, s, p)
+		}
+	})
+}
+
+// FuzzNormalise: any record JSON either is refused with a reason or gives an event whose keys
+// carry no control character and whose report fields are bounded; never a panic.
+func FuzzNormalise(f *testing.F) {
+	for _, p := range []string{"../testdata/detector/written/getsecretvalue-denied-null-params.json",
+		"../testdata/detector/panther-analysis/aws_secretsmanager_retrieve_secrets__00_getsecretvalue-denied.json"} {
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Add([]byte(`{"eventSource":"secretsmanager.amazonaws.com","eventName":"GetSecretValue","eventID":"x","eventTime":"2026-01-01T00:00:00Z",` +
+		`"userIdentity":{"type":"Root"},"recipientAccountId":"1","awsRegion":"r","errorCode":"AccessDenied","errorMessage":"on resource: arn:aws:secretsmanager:r:1:secret:a\nb-AbC123"}`))
+	n := NewNormaliser(clock, 0)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var rec cloudtrail.Record
+		if json.Unmarshal(b, &rec) != nil {
+			return
+		}
+		ev, reason := n.Normalise(&rec)
+		if reason != "" {
+			return
+		}
+		r := ev.Read
+		for _, k := range []string{r.Secret, r.Principal, ev.Principal.ARN} {
+			if strings.ContainsFunc(k, func(c rune) bool { return c < 0x20 || c == 0x7f }) {
+				t.Fatalf("control character in key %q", k)
+			}
+		}
+		for _, v := range []string{r.SourceIP, r.UserAgent, r.VPCEndpointID, r.PrincipalType, r.SecretARN} {
+			if len(v) > MaxFieldBytes {
+				t.Fatalf("field of %d bytes", len(v))
+			}
+		}
+	})
+}
+
+// FuzzRatePolicy: any PutResourcePolicy parameters get a rating without panicking.
+func FuzzRatePolicy(f *testing.F) {
+	f.Add([]byte(`{"resourcePolicy":"{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\"}]}"}`))
+	f.Add([]byte(`{"resourcePolicy":{"Statement":{"Effect":"Allow","Principal":{"AWS":["1","arn:aws:iam::2:root"]},"Condition":{"StringEquals":{"aws:SourceVpce":"v"}}}},"blockPublicPolicy":false}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		sev, why := ratePolicy(b, "111122223333")
+		if sev != "" && why == "" {
+			t.Fatalf("severity %s without a reason", sev)
 		}
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/secretwatch/secretwatch/cloudtrail"
@@ -18,6 +19,7 @@ type Learner struct {
 	secrets map[string]SecretRef
 	seen    map[string]struct{}
 	norm    *Normaliser
+	paths   map[string]*pathsSeen // secret key → how its reads arrived
 	from    time.Time
 	to      time.Time
 	reads   int64
@@ -33,7 +35,7 @@ type learnt struct {
 // NewLearner returns an empty learner.
 func NewLearner() *Learner {
 	return &Learner{pairs: map[SeriesKey]*learnt{}, secrets: map[string]SecretRef{}, seen: map[string]struct{}{},
-		norm: NewNormaliser(nil, 0)}
+		norm: NewNormaliser(nil, 0), paths: map[string]*pathsSeen{}}
 }
 
 // Add considers one record; anything but a successful GetSecretValue is ignored. It normalises
@@ -48,6 +50,12 @@ func (l *Learner) Add(rec *cloudtrail.Record) {
 	}
 	ref, p := ev.Secret, ev.Principal
 	l.seen[ev.Read.EventID] = struct{}{}
+	ps := l.paths[ref.Key()]
+	if ps == nil {
+		ps = &pathsSeen{}
+		l.paths[ref.Key()] = ps
+	}
+	ps.add(ev)
 	if prev, ok := l.secrets[ref.Key()]; !ok || prev.ARN == "" {
 		l.secrets[ref.Key()] = ref
 	}
@@ -82,6 +90,64 @@ func maxTime(a, b time.Time) time.Time {
 		return b
 	}
 	return a
+}
+
+// pathsSeen is how one secret's successful reads arrived, for proposing network: expectations.
+type pathsSeen struct {
+	reads, other int64 // all reads; reads through neither a VPC endpoint nor a service
+	vpce, via    []string
+}
+
+// maxProposedPaths bounds the endpoints and services remembered per secret; more than that is
+// not a path worth pinning.
+const maxProposedPaths = 4
+
+func (ps *pathsSeen) add(ev Event) {
+	ps.reads++
+	ui := ev.Record.UserIdentity
+	switch {
+	case ev.Record.VPCEndpointID != "":
+		ps.vpce = addDistinct(ps.vpce, bound(ev.Record.VPCEndpointID))
+	case ui != nil && ui.InvokedBy != "" && ev.Principal.Type != TypeAWSService:
+		ps.via = addDistinct(ps.via, bound(ui.InvokedBy))
+	default:
+		ps.other++
+	}
+}
+
+func addDistinct(s []string, v string) []string {
+	if slices.Contains(s, v) || len(s) > maxProposedPaths {
+		return s
+	}
+	return append(s, v)
+}
+
+// minReadsForPaths: a network: proposal needs this much history of the secret.
+const minReadsForPaths = 20
+
+// proposal is the network: block learn proposes: every read of the secret came through a
+// few VPC endpoints or services; "" otherwise.
+func (ps *pathsSeen) proposal(lead string) string {
+	if ps == nil || ps.reads < minReadsForPaths || ps.other > 0 || len(ps.vpce) == 0 ||
+		len(ps.vpce) > maxProposedPaths || len(ps.via) > maxProposedPaths {
+		return ""
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "  %s  network: # every one of %d reads came this way: a read that does not is unexpected-network-path\n", lead, ps.reads)
+	fmt.Fprintf(&b, "  %s    vpce: [%s]\n", lead, joinYAML(ps.vpce))
+	if len(ps.via) > 0 {
+		fmt.Fprintf(&b, "  %s    via: [%s]\n", lead, joinYAML(ps.via))
+	}
+	return b.String()
+}
+
+func joinYAML(vs []string) string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = yamlString(v)
+	}
+	slices.Sort(out)
+	return strings.Join(out, ", ")
 }
 
 // Pairs is the number of (secret, principal) pairs learnt.
@@ -159,6 +225,9 @@ func (l *Learner) WriteYAML(w io.Writer, sources string) error {
 		}
 		if ek.region != "" {
 			bw.printf("  %s  region: %s\n", lead, yamlString(ek.region))
+		}
+		if len(keys) == 1 {
+			bw.printf("%s", l.paths[keys[0]].proposal(lead))
 		}
 		bw.printf("  %s  allow:\n", lead)
 		merged := map[string]*learnt{}

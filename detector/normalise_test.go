@@ -3,6 +3,7 @@ package detector
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -214,5 +215,45 @@ func TestNormalisePrincipalDefects(t *testing.T) {
 	}
 	if err := checkPrincipalPattern("samlUser:okta/alice"); err != nil {
 		t.Error(err)
+	}
+}
+
+// The rule IDs documented as the contract (docs/contracts.md, the Terraform dashboard's
+// alert_rules) are exactly the registered rules, in order.
+func TestRuleIDsDocumented(t *testing.T) {
+	b, err := os.ReadFile("../docs/contracts.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, sec, _ := strings.Cut(string(b), "## Alert rules")
+	_, sec, _ = strings.Cut(sec, "\n")
+	line, _, _ := strings.Cut(sec, "\n")
+	var got []string
+	for _, f := range strings.Split(line, "`")[1:] {
+		if strings.Contains(f, " ") || f == "" || strings.ContainsAny(f, "().;") {
+			continue
+		}
+		got = append(got, f)
+	}
+	if want := RuleIDs(); strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("docs/contracts.md lists %v; registered %v", got, want)
+	}
+}
+
+func TestLocalTally(t *testing.T) {
+	var lt localTally
+	lt.keep = 48 * time.Hour
+	w := fixedNow.Truncate(time.Hour)
+	if n := lt.add("k", w, []string{"a", "b", "a"}, 10); n != 2 {
+		t.Errorf("distinct: %d", n)
+	}
+	if n := lt.add("k", w, []string{"b", "c", "d"}, 3); n != 3 {
+		t.Errorf("limit: %d", n)
+	}
+	if n := lt.add("k", w, nil, 10); n != 3 || lt.members != 3 {
+		t.Errorf("read: %d, %d members", n, lt.members)
+	}
+	if n := lt.add("other", w.Add(time.Hour), nil, 10); n != 0 || len(lt.sets) != 1 {
+		t.Errorf("a read creates no set: %d sets", len(lt.sets))
 	}
 }

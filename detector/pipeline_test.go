@@ -89,3 +89,43 @@ func TestProcessDeniedNullParameters(t *testing.T) {
 		t.Errorf("denied attempt not recorded under its secret: %+v", s)
 	}
 }
+
+// learn proposes network: expectations for secrets every read of which came through a VPC
+// endpoint (or a service), and none for a secret also read from anywhere else.
+func TestLearnerProposesNetworkPaths(t *testing.T) {
+	l := detector.NewLearner()
+	at := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+	for i := range 25 {
+		r := read(fmt.Sprintf("v-%d", i), at.Add(time.Duration(i)*time.Minute), "app", "app/private")
+		r.VPCEndpointID = "vpce-0aaa"
+		l.Add(r)
+		p := read(fmt.Sprintf("p-%d", i), at.Add(time.Duration(i)*time.Minute), "app", "app/public")
+		if i > 0 {
+			p.VPCEndpointID = "vpce-0aaa"
+		}
+		l.Add(p)
+	}
+	cfn := read("cfn", at, "cfn-exec", "app/private")
+	cfn.UserIdentity.InvokedBy = "cloudformation.amazonaws.com"
+	l.Add(cfn)
+	var buf bytes.Buffer
+	if err := l.WriteYAML(&buf, "test"); err != nil {
+		t.Fatal(err)
+	}
+	al, _, err := detector.ParseAllowList("learnt.yaml", buf.Bytes())
+	if err != nil {
+		t.Fatalf("%v\n%s", err, buf.String())
+	}
+	for _, e := range al.Entries {
+		switch e.Secret {
+		case "app/private":
+			if e.Network == nil || fmt.Sprint(e.Network.VPCEndpoints, e.Network.Via) != "[vpce-0aaa] [cloudformation.amazonaws.com]" {
+				t.Errorf("app/private: network %+v\n%s", e.Network, buf.String())
+			}
+		case "app/public":
+			if e.Network != nil {
+				t.Errorf("app/public read once from outside, yet network %+v proposed", e.Network)
+			}
+		}
+	}
+}

@@ -185,13 +185,17 @@ func (b *Batch) Tally(ctx context.Context, key string, window time.Time, members
 }
 
 // localTally is the in-process Tallier of a detector whose store has none. Its memory is bounded:
-// windows older than keep behind the newest one are dropped, and at most maxLocalTallies sets are
-// kept.
+// windows older than keep behind the newest one are dropped, at most maxLocalTallies sets and
+// maxLocalMembers members in all are kept (past that, sets stop growing: counts are then lower
+// bounds, never inflated).
 type localTally struct {
-	sets   map[tallyKey]map[string]struct{}
-	newest time.Time
-	keep   time.Duration
+	sets    map[tallyKey]map[string]struct{}
+	members int
+	newest  time.Time
+	keep    time.Duration
 }
+
+const maxLocalMembers = 2_000_000
 
 type tallyKey struct {
 	key    string
@@ -206,9 +210,10 @@ func (t *localTally) add(key string, window time.Time, members []string, limit i
 	}
 	if window.After(t.newest) {
 		t.newest = window
-		if len(t.sets) > maxLocalTallies/2 {
-			for k := range t.sets {
+		if len(t.sets) > maxLocalTallies/2 || t.members > maxLocalMembers/2 {
+			for k, set := range t.sets {
 				if time.Unix(k.window, 0).Before(t.newest.Add(-t.keep)) {
+					t.members -= len(set)
 					delete(t.sets, k)
 				}
 			}
@@ -224,10 +229,13 @@ func (t *localTally) add(key string, window time.Time, members []string, limit i
 		t.sets[k] = set
 	}
 	for _, m := range members {
-		if len(set) >= limit {
+		if len(set) >= limit || t.members >= maxLocalMembers {
 			break
 		}
-		set[m] = struct{}{}
+		if _, ok := set[m]; !ok {
+			set[m] = struct{}{}
+			t.members++
+		}
 	}
 	return len(set)
 }

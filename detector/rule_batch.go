@@ -3,6 +3,7 @@ package detector
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -67,6 +68,9 @@ func (r batchRetrieval) Evaluate(ctx context.Context, b *Batch) error {
 		}
 		a := eventAlert(b, RuleBatchRetrieval, sev, e, "BatchGetSecretValue")
 		a.Reason = fmt.Sprintf("%s called BatchGetSecretValue %s. One call returns up to 20 secret values.", describePrincipal(e.Principal), what)
+		if got := batchMembers(b, e); len(got) > 0 {
+			a.Reason += fmt.Sprintf(" AWS logged a GetSecretValue for %d secret(s) it returned: %s.", len(got), listOrNobody(got))
+		}
 		a.NextStep = "List the secrets the batch returned (the GetSecretValue records AWS logs with it, same principal and second). " +
 			"If this caller should not harvest secrets: revoke its session, rotate what it read, and scope its secretsmanager:BatchGetSecretValue permission."
 		b.Emit(i, a)
@@ -86,4 +90,32 @@ func catchAll(filters []string) bool {
 		}
 	}
 	return true
+}
+
+// batchWindow is how far from a BatchGetSecretValue the per-secret GetSecretValue entries AWS
+// logs for it may be.
+const batchWindow = 5 * time.Second
+
+// batchMembers attributes to a batch the GetSecretValue entries AWS logs for it, when the batch
+// holds them: successful reads by the same principal with the same access key within batchWindow.
+// It returns the secrets' names (bounded). CloudTrail documents no field linking the entries, so
+// this is a correlation by session and time, not a proof.
+func batchMembers(b *Batch, batch *Event) []string {
+	key := ""
+	if ui := batch.Record.UserIdentity; ui != nil {
+		key = ui.AccessKeyID
+	}
+	var names []string
+	for _, e := range b.Events {
+		if !e.Recorded || e.Denied || e.Principal.ARN != batch.Principal.ARN || e.Time.Sub(batch.Time).Abs() > batchWindow {
+			continue
+		}
+		if ui := e.Record.UserIdentity; ui == nil || ui.AccessKeyID != key {
+			continue
+		}
+		if n := bound(e.Secret.Name); !slices.Contains(names, n) && len(names) < 20 {
+			names = append(names, n)
+		}
+	}
+	return names
 }

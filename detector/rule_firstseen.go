@@ -36,7 +36,7 @@ func (r firstSeen) Evaluate(_ context.Context, b *Batch) error {
 		}
 		a := newAlert(b, RuleFirstSeenPrincipal, SeverityMedium, e, b.WindowCount(pairKey, e.Time))
 		a.Reason = fmt.Sprintf("%s read %s for the first time in the %s window (the secret has been read since %s). "+
-			"The allow-list allows it through %s.", describePrincipal(e.Principal), e.Secret.Name,
+			"The allow-list allows it through %s.", describePrincipal(e.Principal), bound(e.Secret.Name),
 			humanDuration(r.retention), whole.FirstSeen.Format("2006-01-02"), matchingPattern(r.al, entry, e.Principal.ARN))
 		a.NextStep = "Check that this new reader is an expected deployment or person (change ticket, new service). " +
 			"If not, treat it as unexpected: revoke, rotate, investigate. If it is, nothing to do; consider naming it explicitly in the allow-list."

@@ -50,7 +50,7 @@ func (humanAccess) Evaluate(_ context.Context, b *Batch) error {
 		}
 		a := newAlert(b, RuleHumanAccess, SeverityHigh, e, b.WindowCount(SeriesKey{Secret: e.Read.Secret, Principal: e.Read.Principal}, e.Time))
 		a.Reason = fmt.Sprintf("%s read %s, which the allow-list marks workload-only (entry %q, %s:%d): only workloads should hold it.",
-			bound(who), e.Secret.Name, entry.Secret, b.d.cfg.AllowList.Source, entry.Line)
+			bound(who), bound(e.Secret.Name), entry.Secret, b.d.cfg.AllowList.Source, entry.Line)
 		a.NextStep = fmt.Sprintf("Ask %s why%s. If there is no good reason, rotate the secret (the value is now on a laptop or in a browser) "+
 			"and narrow the role's access; if people must read it, drop workload-only from the entry.", bound(who), ownerOf(entry))
 		b.Emit(i, a)

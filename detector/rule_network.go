@@ -39,7 +39,7 @@ func (unexpectedNetworkPath) Evaluate(_ context.Context, b *Batch) error {
 			path += " not through a VPC endpoint"
 		}
 		a.Reason = fmt.Sprintf("%s read %s %s; the allow-list (entry %q, %s:%d) expects reads through %s.",
-			describePrincipal(e.Principal), e.Secret.Name, path, entry.Secret, b.d.cfg.AllowList.Source, entry.Line, entry.Network.describe())
+			describePrincipal(e.Principal), bound(e.Secret.Name), path, entry.Secret, b.d.cfg.AllowList.Source, entry.Line, entry.Network.describe())
 		a.NextStep = "Find where this session runs (source IP, user agent below). If it is not the workload: its credentials are stolen — revoke the " +
 			"role's sessions (aws:TokenIssueTime deny), rotate the secret, and add an aws:SourceVpce condition to the secret's policy."
 		b.Emit(i, a)

@@ -3,7 +3,6 @@ package detector
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"time"
 )
 
@@ -57,9 +56,13 @@ func (r readSpike) Evaluate(ctx context.Context, b *Batch) error {
 			}
 		}
 	}
-	rotated := map[SeriesKey]time.Time{} // secret → start of the rotation hour in grace (zero: none)
+	type secretHour struct {
+		secret string
+		hour   int64
+	}
+	rotated := map[secretHour]time.Time{} // start of the rotation hour in grace (zero: none)
 	graceOf := func(secret string, h int64) (time.Time, error) {
-		k := SeriesKey{Secret: secret, Principal: fmt.Sprint(h)}
+		k := secretHour{secret, h}
 		if t, ok := rotated[k]; ok {
 			return t, nil
 		}

@@ -40,7 +40,7 @@ func (r unexpectedPrincipal) alert(b *Batch, e *Event, entry *AllowEntry, n int6
 		rule = fmt.Sprintf("entry %q (%s:%d)", entry.Secret, r.al.Source, entry.Line)
 	}
 	a.Reason = fmt.Sprintf("%s read %s, and the allow-list does not allow it: %s allows %s.",
-		describePrincipal(e.Principal), e.Secret.Name, rule, listOrNobody(allowPatterns(r.al, entry)))
+		describePrincipal(e.Principal), bound(e.Secret.Name), rule, listOrNobody(allowPatterns(r.al, entry)))
 	a.NextStep = fmt.Sprintf("Confirm with the owner%s whether %s should read this secret. If not: "+
 		"revoke its access (identity policy and the secret's resource policy), rotate the secret, and "+
 		"review its other CloudTrail activity around %s (event IDs below). If it should: add it to the allow-list.",

@@ -2,6 +2,7 @@ package detector_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -212,5 +213,26 @@ func TestEnumeration(t *testing.T) {
 	// Stratus's retrieval lists once: not an enumeration burst.
 	if got := alertsBy(t, allowNobody, load(t, "stratus-red-team/aws.credential-access.secretsmanager-retrieve-secrets.json"))[detector.RuleEnumeration]; len(got) != 0 {
 		t.Errorf("stratus: %+v", got)
+	}
+}
+
+// Written: the GetSecretValue entries AWS logs for a batch are attributed to it (same session,
+// same seconds); an unrelated read is not.
+func TestBatchAttributesItsSecrets(t *testing.T) {
+	ui := roleIdentity("harvester")
+	ui.AccessKeyID = "ASIAEXAMPLE1"
+	batch := call("bt", sm, "BatchGetSecretValue", `{"filters":[{"key":"name","values":["!none"]}]}`, ui)
+	var recs []*cloudtrail.Record
+	recs = append(recs, batch)
+	for i, s := range []string{"app/a", "app/b"} {
+		r := call(fmt.Sprintf("bt-%d", i), sm, "GetSecretValue", `{"secretId":"`+s+`"}`, ui)
+		recs = append(recs, r)
+	}
+	other := roleIdentity("harvester")
+	other.AccessKeyID = "ASIAOTHER"
+	recs = append(recs, call("bt-x", sm, "GetSecretValue", `{"secretId":"app/c"}`, other))
+	got := alertsBy(t, allowAll, recs)[detector.RuleBatchRetrieval]
+	if len(got) != 1 || !strings.Contains(got[0].Reason, "for 2 secret(s) it returned: app/a, app/b.") {
+		t.Errorf("batch alert %+v", got)
 	}
 }

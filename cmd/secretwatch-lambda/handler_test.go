@@ -122,11 +122,13 @@ func TestHandleEventBridgeOneByOne(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if len(n.alerts) != 20 {
-		t.Fatalf("%d alerts, want 20", len(n.alerts))
+	if len(n.alerts) != 21 { // 20 unexpected-principal, 1 bulk-retrieval (20 distinct secrets in 10 min)
+		t.Fatalf("%d alerts, want 21", len(n.alerts))
 	}
-	if lines := strings.Count(emf.String(), "\n"); lines != 2*len(evs) {
-		t.Errorf("%d EMF lines, want one per invocation (%d)", lines, 2*len(evs))
+	// One EMF document per invocation, plus one for the invocation whose event raised alerts of
+	// two rules (unexpected-principal and bulk-retrieval: one Rule dimension per document).
+	if lines := strings.Count(emf.String(), "\n"); lines != 2*len(evs)+1 {
+		t.Errorf("%d EMF lines, want one per invocation and one more (%d)", lines, 2*len(evs)+1)
 	}
 }
 
@@ -166,8 +168,8 @@ func TestHandleSQSBatch(t *testing.T) {
 			t.Fatalf("failures after recovery: %v", f)
 		}
 	}
-	if len(n.alerts) != 20 {
-		t.Fatalf("%d alerts, want 20", len(n.alerts))
+	if len(n.alerts) != 21 { // 20 unexpected-principal, 1 bulk-retrieval (20 distinct secrets in 10 min)
+		t.Fatalf("%d alerts, want 21", len(n.alerts))
 	}
 	s := st.Series(detector.SeriesKey{Secret: "903144391865/cn-centraleast-1r/stratus-red-team-retrieve-secret-3",
 		Principal: "arn:aws:iam::903144391865:user/christophe"})

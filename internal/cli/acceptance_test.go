@@ -123,7 +123,7 @@ func TestBundledExample(t *testing.T) {
 			t.Errorf("alert without reason or next step: %+v", a)
 		}
 	}
-	if rules[detector.RuleUnexpectedPrincipal] != 5 || rules[detector.RuleReadSpike] != 4 || rules[detector.RuleRootAccess] != 3 || len(as) != 12 {
+	if rules[detector.RuleUnexpectedPrincipal] != 5 || rules[detector.RuleReadSpike] != 4 || rules[detector.RuleRootAccess] != 3 || len(as) != 18 {
 		t.Errorf("example alerts by rule: %v", rules)
 	}
 }

@@ -33,6 +33,16 @@ const (
 	opDescribeSecret    = "DescribeSecret"
 	opListSecrets       = "ListSecrets"
 	opGetCallerIdentity = "GetCallerIdentity"
+	// Injected only (day N): the attacks that keep or abuse an allowed principal, and a benign
+	// managed rotation.
+	opBatchCatchAll     = "BatchGetSecretValue"      // by a filter that only negates: every secret
+	opPutPublicPolicy   = "PutResourcePolicy"        // Principal "*" without conditions
+	opForceDelete       = "DeleteSecret"             // ForceDeleteWithoutRecovery
+	opStopLogging       = "StopLogging"              // cloudtrail.amazonaws.com
+	opDisableRule       = "DisableRule"              // events.amazonaws.com, secretwatch's rule
+	opRotateStage       = "UpdateSecretVersionStage" // managed rotation moving AWSCURRENT (by the service)
+	monitorRuleName     = "secretwatch"              // the Terraform module's default rule name
+	rotationServiceName = "secretsmanager.amazonaws.com"
 )
 
 type secret struct {
@@ -246,6 +256,10 @@ type injStreams struct {
 	malloryWhoAmI, malloryList, malloryStripe, malloryJWT int // (b)
 	rootList, rootDescribe, rootRead                      int // (c)
 	attackerRead                                          int // (d)
+	adminBatch                                            int // (f) an admin role allowed everywhere harvests by a catch-all batch
+	policyOpen, forceDelete, stopLogging, disableRule     int // (g) mallory opens a policy, deletes a secret, blinds trail and monitor
+	stolenJWT                                             int // (h) the token issuer's session used from the internet
+	rotation, refresh                                     int // (i) benign: managed rotation of prod/orders/db and its refresh burst
 }
 
 // Secrets the injections refer to.
@@ -354,6 +368,10 @@ func newAccount(seed uint64) *account {
 		userID: "AIDA" + randString(r, upperAlnum, 17), accessKey: "AKIA" + randString(r, upperAlnum, 16)})
 	root := add(&actor{id: "root", kind: kindRoot, userAgent: uaBrowser, net: netPublic, ips: []string{"203.0.113.77"}, tls13: true})
 	attacker := add(&actor{id: "attacker-account", kind: kindCrossAccount, account: AttackerAccount, session: "ops-sync", userAgent: uaCLIKali, net: netPublic, ips: []string{"192.0.2.200"}, tls13: true})
+	// Added last, so that the random draws of the actors above stay as they were.
+	admin := add(&actor{id: "platform-admin", kind: kindSSO, roleName: "platform-admin", session: "breakglass", userAgent: uaCLIKali, net: netPublic, ips: []string{"203.0.113.90"}, tls13: true})
+	stolen := add(&actor{id: "stolen-token-issuer", kind: kindLambda, roleName: "identity-token-issuer", rolePath: "lambda/", session: "identity-token-issuer", userAgent: uaCLIKali, net: netPublic, ips: []string{"203.0.113.99"}, tls13: true})
+	rotator := add(&actor{id: "managed-rotation", kind: kindService, roleName: "secretsmanager", session: rotationServiceName, userAgent: rotationServiceName, net: netService, invokedBy: rotationServiceName})
 
 	sec := ac.byName
 	type forms = [3]float64
@@ -416,6 +434,14 @@ func newAccount(seed uint64) *account {
 		rootDescribe:  inject(root, opDescribeSecret, secretPaymentsDB, byName),
 		rootRead:      inject(root, opGetSecretValue, secretPaymentsDB, byARN),
 		attackerRead:  inject(attacker, opGetSecretValue, secretDatadog, byARN),
+		adminBatch:    inject(admin, opBatchCatchAll, "", byName),
+		policyOpen:    inject(mallory, opPutPublicPolicy, secretDatadog, byName),
+		forceDelete:   inject(mallory, opForceDelete, "prod/search/api-key", byName),
+		stopLogging:   inject(mallory, opStopLogging, "", byName),
+		disableRule:   inject(mallory, opDisableRule, "", byName),
+		stolenJWT:     inject(stolen, opGetSecretValue, secretJWT, byARN),
+		rotation:      inject(rotator, opRotateStage, secretOrdersDB, byARN),
+		refresh:       inject(ordersAPI, opGetSecretValue, secretOrdersDB, forms{0.3, 0.7, 0}),
 	}
 	return ac
 }

@@ -162,6 +162,10 @@ func (p *plan) isSpikeHour(h int) bool {
 	return p.spikeDay >= 0 && h/24 == p.spikeDay && h%24 >= spikeHour && h%24 < spikeHour+spikeHours
 }
 
+// refreshBurst is the number of extra reads of prod/orders/db in the ten minutes after its
+// benign rotation on day N: a read-spike without rotation awareness.
+const refreshBurst = 80
+
 // planInjections places day N's anomalies and records them as findings.
 func (p *plan) planInjections() {
 	ac, day := p.ac, p.days-1
@@ -209,6 +213,24 @@ func (p *plan) planInjections() {
 	rootAccess := findingOf(RuleRootAccess, ac.inj.rootRead, Finding{Description: "the root user reads the payments database secret (root-access)"})
 	// (d) an unknown account reads the shared secret (its resource policy is too broad).
 	add(ac.inj.attackerRead, finding(ac.inj.attackerRead, Finding{Description: "account 999988887777 reads the shared Datadog key"}), "21h30m15s", "21h47m02s")
+	// (f) an admin role allowed on every secret harvests them all with one catch-all batch.
+	add(ac.inj.adminBatch, findingOf(RuleBatchRetrieval, ac.inj.adminBatch, Finding{Description: "role platform-admin calls BatchGetSecretValue with a catch-all filter"}), "11h20m05s")
+	// (g) mallory opens the Datadog key to everybody, force-deletes the search key, then blinds
+	// the trail and secretwatch's own rule.
+	add(ac.inj.policyOpen, findingOf(RulePolicyChange, ac.inj.policyOpen, Finding{Description: "IAM user mallory makes the Datadog key public (Principal \"*\", BlockPublicPolicy false)"}), "13h45m10s")
+	add(ac.inj.forceDelete, findingOf(RuleSecretLifecycle, ac.inj.forceDelete, Finding{Description: "IAM user mallory force-deletes the search API key"}), "13h46m02s")
+	add(ac.inj.stopLogging, findingOf(RuleTrailTampering, ac.inj.stopLogging, Finding{Description: "IAM user mallory stops the organisation trail"}), "13h47m30s")
+	add(ac.inj.disableRule, findingOf(RuleMonitorTampering, ac.inj.disableRule, Finding{Description: "IAM user mallory disables secretwatch's EventBridge rule"}), "13h47m55s")
+	// (h) the token issuer's credentials used from the internet, not through the VPC endpoint.
+	add(ac.inj.stolenJWT, findingOf(RuleNetworkPath, ac.inj.stolenJWT, Finding{Description: "role identity-token-issuer reads the JWT key from the internet, outside its VPC endpoint"}),
+		"17h12m40s", "17h13m01s")
+	// (i) benign: a managed rotation of prod/orders/db at 09:00, then every client refreshes.
+	add(ac.inj.rotation, -1, "9h00m30s")
+	var refresh []string
+	for i := range refreshBurst {
+		refresh = append(refresh, fmt.Sprintf("9h%02dm%02ds", 1+i*9/60, i*9%60))
+	}
+	add(ac.inj.refresh, -1, refresh...)
 	for _, is := range p.inj {
 		slices.SortFunc(is, func(a, b injection) int { return cmp.Compare(a.at, b.at) })
 	}

@@ -166,6 +166,46 @@ func (m *materialiser) call(r *rand.Rand, rec cloudtrail.Record, st *stream, e e
 		host = "sts.amazonaws.com"
 	case opListSecrets:
 		// requestParameters null: the console and a plain CLI call pass none.
+	case opBatchCatchAll:
+		rec.RequestParameters = json.RawMessage(`{"filters":[{"key":"name","values":["!tagThatNeverExists"]}]}`)
+	case opPutPublicPolicy:
+		rec.ReadOnly = new(false)
+		policy := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"secretsmanager:GetSecretValue","Resource":"*"}]}`
+		rec.RequestParameters = rawJSON(struct {
+			SecretID          string `json:"secretId"`
+			ResourcePolicy    string `json:"resourcePolicy"`
+			BlockPublicPolicy bool   `json:"blockPublicPolicy"`
+		}{st.secret.name, policy, false})
+	case opForceDelete:
+		rec.ReadOnly = new(false)
+		rec.RequestParameters = rawJSON(struct {
+			SecretID                   string `json:"secretId"`
+			ForceDeleteWithoutRecovery bool   `json:"forceDeleteWithoutRecovery"`
+		}{st.secret.name, true})
+	case opStopLogging:
+		rec.ReadOnly = new(false)
+		rec.EventSource, host = "cloudtrail.amazonaws.com", "cloudtrail."+rec.AWSRegion+".amazonaws.com"
+		rec.RequestParameters = rawJSON(struct {
+			Name string `json:"name"`
+		}{"arn:aws:cloudtrail:" + rec.AWSRegion + ":" + Account + ":trail/org-trail"})
+	case opDisableRule:
+		rec.ReadOnly = new(false)
+		rec.EventSource, host = "events.amazonaws.com", "events."+rec.AWSRegion+".amazonaws.com"
+		rec.RequestParameters = rawJSON(struct {
+			Name string `json:"name"`
+		}{monitorRuleName})
+	case opRotateStage:
+		// Managed rotation: Secrets Manager itself moves AWSCURRENT to the new version.
+		rec.ReadOnly = new(false)
+		rec.UserIdentity = &cloudtrail.UserIdentity{Type: typeAWSService, InvokedBy: rotationServiceName}
+		rec.SourceIPAddress, rec.UserAgent = rotationServiceName, rotationServiceName
+		rec.RequestParameters = rawJSON(struct {
+			SecretID            string `json:"secretId"`
+			VersionStage        string `json:"versionStage"`
+			MoveToVersionID     string `json:"moveToVersionId"`
+			RemoveFromVersionID string `json:"removeFromVersionId"`
+		}{st.secret.arn(), "AWSCURRENT", uuid4(r), m.secretVersion(st.secret, e.at)})
+		return entry{Record: rec}
 	default:
 		p := struct {
 			SecretID     string `json:"secretId"`

@@ -42,6 +42,12 @@ const (
 	RuleUnexpectedPrincipal = "unexpected-principal"
 	RuleReadSpike           = "read-spike"
 	RuleRootAccess          = "root-access"
+	RuleBatchRetrieval      = "batch-retrieval"
+	RulePolicyChange        = "policy-change"
+	RuleSecretLifecycle     = "secret-lifecycle"
+	RuleTrailTampering      = "trail-tampering"
+	RuleMonitorTampering    = "monitor-tampering"
+	RuleNetworkPath         = "unexpected-network-path"
 
 	ScopePrincipal = "principal" // the (secret, principal) series
 	ScopeSecret    = "secret"    // the secret as a whole; Finding.Principal is ""

@@ -14,5 +14,9 @@ locals {
   }
 
   # Values of the `Rule` dimension of Alerts.
-  alert_rules = ["unexpected-principal", "first-seen-principal", "read-spike"]
+  alert_rules = [
+    "unexpected-principal", "first-seen-principal", "read-spike", "root-access", "policy-change", "secret-lifecycle",
+    "trail-tampering", "monitor-tampering", "batch-retrieval", "bulk-retrieval", "access-denied-burst", "enumeration",
+    "human-access", "unexpected-network-path",
+  ]
 }
