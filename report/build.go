@@ -164,7 +164,9 @@ func Build(ctx context.Context, src Source, opt Options) (*Report, error) {
 	}
 	alerts := map[string]map[string]int64{}
 	err = src.Alerts(ctx, from, to, func(a AlertRow) error {
-		if !keep(a.Secret, "") {
+		// Account-wide alerts (a trail stopped, the monitor's rule disabled) name no secret: they
+		// are not part of any secret's access report.
+		if a.Secret == "" || !keep(a.Secret, "") {
 			return nil
 		}
 		m := alerts[a.Secret]

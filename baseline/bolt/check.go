@@ -17,6 +17,8 @@ import (
 var (
 	// ErrInUse: another process holds the store open.
 	ErrInUse = errors.New("in use by another secretwatch process")
+	// ErrNotFile: the path names a directory or a special file, not a store file.
+	ErrNotFile = errors.New("not a regular file")
 	// ErrDamaged: the file is not a usable store (truncated, overwritten, not a store at all).
 	ErrDamaged = errors.New("damaged")
 )
@@ -82,7 +84,11 @@ func checkFile(path string) error {
 		return openError(path, err)
 	}
 	if !st.Mode().IsRegular() {
-		return fmt.Errorf("store %s is not a regular file: pass a file path to --store", path)
+		what := "a special file"
+		if st.IsDir() {
+			what = "a directory"
+		}
+		return fmt.Errorf("store %s is %s: %w", path, what, ErrNotFile)
 	}
 	size := st.Size()
 	if size == 0 {

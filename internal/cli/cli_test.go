@@ -16,6 +16,11 @@ import (
 
 const stratus = "../../testdata/detector/stratus-red-team/aws.credential-access.secretsmanager-retrieve-secrets.json"
 
+// stratusAlerts is what the Stratus capture raises with an empty allow-list: one
+// unexpected-principal alert per secret read (20) and one bulk-retrieval (20 distinct secrets in
+// 10 minutes).
+const stratusAlerts = 21
+
 func runCLI(t *testing.T, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
 	var o, e bytes.Buffer

@@ -36,8 +36,8 @@ func TestUnreadableInputsGoOn(t *testing.T) {
 			t.Fatalf("%s: exit %d (%v), want %d\n%s", cmd[0], ExitCode(err), err, ExitIncomplete, errOut)
 		}
 		if cmd[0] == "replay" {
-			if n := len(decodeAlerts(t, out)); n != 20 {
-				t.Errorf("replay: %d alerts from the readable file, want 20", n)
+			if n := len(decodeAlerts(t, out)); n != stratusAlerts {
+				t.Errorf("replay: %d alerts from the readable file, want %d", n, stratusAlerts)
 			}
 		} else if !strings.Contains(out, "stratus-red-team-retrieve-secret-18") {
 			t.Errorf("learn: no proposal from the readable file:\n%s", out)

@@ -333,6 +333,8 @@ func storeError(path string, err error) error {
 	switch {
 	case errors.Is(err, bolt.ErrInUse), errors.Is(err, berrors.ErrTimeout):
 		return fmt.Errorf("store %s is in use by another secretwatch run (it holds the file's lock): wait for it to finish, or pass --store with another file", name)
+	case errors.Is(err, bolt.ErrNotFile):
+		return fmt.Errorf("%s: pass a file path to --store", alerts.Escape(err.Error()))
 	case errors.Is(err, bolt.ErrDamaged):
 		return fmt.Errorf("store %s is damaged or not a secretwatch store: move it aside and replay again to rebuild the baselines from the logs, or pass --store with another file", name)
 	case errors.Is(err, fs.ErrPermission):

@@ -154,6 +154,17 @@ func TestReportCommand(t *testing.T) {
 	if _, errOut, err := runCLI(t, "replay", "--store", db, "--config", allow, "../../testdata/example"); err != nil {
 		t.Fatalf("replay: %v\n%s", err, errOut)
 	}
+	// The alerts a replay of the example raises about a secret (account-wide ones name none).
+	jsonOut, _, err := runCLI(t, "replay", "--store", ":memory:", "--config", allow, "--format", "json", "../../testdata/example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var exampleSecretAlerts int64
+	for _, a := range decodeAlerts(t, jsonOut) {
+		if a.Secret != "" {
+			exampleSecretAlerts++
+		}
+	}
 	decode := func(t *testing.T, out string) report.Report {
 		t.Helper()
 		var r report.Report
@@ -172,8 +183,14 @@ func TestReportCommand(t *testing.T) {
 		if r.From.Format(time.DateOnly) != "2026-03-09" || r.To.Format(time.DateOnly) != "2026-03-16" || r.PeriodEnd != report.EndLatest || !r.Generated.Equal(now) {
 			t.Errorf("period %s–%s (%s), generated %s", r.From, r.To, r.PeriodEnd, r.Generated)
 		}
-		if r.Totals.Alerts != 9 || r.Totals.NewPrincipals != 5 {
-			t.Errorf("totals %+v", r.Totals)
+		var perSecret int64
+		for _, s := range r.Secrets {
+			for _, n := range s.Alerts {
+				perSecret += n
+			}
+		}
+		if r.Totals.Alerts != exampleSecretAlerts || perSecret != exampleSecretAlerts || r.Totals.NewPrincipals != 5 {
+			t.Errorf("totals %+v (alerts by secret %d, want %d)", r.Totals, perSecret, exampleSecretAlerts)
 		}
 	})
 
