@@ -27,7 +27,7 @@ func Subject(a *detector.Alert) string {
 	prefix := "[" + strings.ToUpper(orDefault(asciiLine(a.Severity), "alert")) + "] " +
 		orDefault(asciiLine(a.Rule), "alert") + ": "
 	const by = readBy
-	secret := orDefault(asciiLine(secretName(a)), "unknown secret")
+	secret := orDefault(asciiLine(target(a)), "unknown secret")
 	principal := orDefault(asciiLine(shortPrincipal(a)), "unknown principal")
 	suffix := ""
 	if a.Count > 1 {

@@ -56,7 +56,7 @@ func Table(w io.Writer, as []*detector.Alert) error {
 			break
 		}
 		row(strings.ToUpper(Fit(orDefault(a.Severity, "alert"), colSeverity)), Fit(orDefault(a.Rule, "alert"), colRule),
-			Fit(orDefault(secretName(a), unknown), colSecret), Fit(orDefault(shortPrincipal(a), unknown), colPrincipal), formatCount(a.Count))
+			Fit(orDefault(target(a), unknown), colSecret), Fit(orDefault(shortPrincipal(a), unknown), colPrincipal), formatCount(a.Count))
 	}
 	if _, err := io.WriteString(w, b.String()); err != nil {
 		return fmt.Errorf("alerts: table: %w", err)

@@ -71,7 +71,7 @@ func Render(a *detector.Alert) string {
 	var b strings.Builder
 	head := Headline(a)
 	if runeLen(head) > TextWidth {
-		if i := strings.Index(head, readBy); i > 0 {
+		if i := strings.Index(head, verb(a)); i > 0 {
 			head = head[:i] + "\n" + indent + head[i+1:]
 		}
 	}
@@ -85,10 +85,16 @@ func Render(a *detector.Alert) string {
 		field(&b, "principal", orDefault(a.Principal, unknown))
 		field(&b, "type", orDefault(a.PrincipalType, unknown))
 		field(&b, "session", orDefault(a.Session, none))
+		if a.Workload != "" {
+			field(&b, "workload", a.Workload)
+		}
 	}
 
 	section(&b, "What")
-	field(&b, "secret", orDefault(secretName(a), unknown))
+	if a.Resource != "" {
+		field(&b, "resource", a.Resource)
+	}
+	field(&b, "secret", orDefault(secretName(a), none))
 	field(&b, "ARN", orDefault(a.SecretARN, "(not in the events)"))
 	field(&b, "account", orDefault(a.Account, unknown))
 	field(&b, "region", orDefault(a.Region, unknown))
@@ -140,7 +146,7 @@ func Headline(a *detector.Alert) string {
 	}
 	h := "[" + strings.ToUpper(bounded(orDefault(a.Severity, "alert"), 64)) + "] " +
 		bounded(orDefault(a.Rule, "alert"), 128) + ": " +
-		bounded(orDefault(secretName(a), unknown), MaxTextValue) + readBy +
+		bounded(orDefault(target(a), unknown), MaxTextValue) + verb(a) +
 		bounded(orDefault(shortPrincipal(a), unknown), MaxTextValue)
 	if a.Count > 1 {
 		h += ", " + formatCount(a.Count) + " times"
@@ -304,6 +310,24 @@ func orDefault(s, def string) string {
 
 // secretName is the secret's name: SecretName, else the name part of the canonical key
 // (account/region/name), else the name in the ARN (without the random suffix), else the ARN.
+// verb joins target and principal in a headline: " read by " for a read, " by " for a call
+// that acted on a resource (a trail stopped, a policy changed).
+func verb(a *detector.Alert) string {
+	if a.Resource != "" {
+		return " by "
+	}
+	return readBy
+}
+
+// target is what an alert is about, for headlines and tables: the secret, or for an alert about
+// something else (a trail, an EventBridge rule, a ListSecrets call) its resource.
+func target(a *detector.Alert) string {
+	if n := secretName(a); n != "" {
+		return n
+	}
+	return a.Resource
+}
+
 func secretName(a *detector.Alert) string {
 	if a.SecretName != "" {
 		return a.SecretName

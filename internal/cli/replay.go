@@ -102,6 +102,11 @@ func (e *env) replay(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	// What check-config warns about (allow: ['*'], expired suppressions, …) is repeated here: a
+	// replay is where an over-broad entry silently hides reads.
+	for _, w := range al.Warnings() {
+		fmt.Fprintln(e.stderr, alerts.Clip(alerts.Escape(w), 1000))
+	}
 	files, unreadable := listFiles(paths)
 	var remote Targets
 	if e.remote != nil {

@@ -238,3 +238,16 @@ func TestTextOutputOrder(t *testing.T) {
 		t.Errorf("summary still says not-handled:\n%s", errOut)
 	}
 }
+
+// replay repeats check-config's warnings: allow: ['*'] turns a rule off, and a replay is where
+// that silently hides reads.
+func TestReplayRepeatsAllowListWarnings(t *testing.T) {
+	star := writeFile(t, t.TempDir(), "star.yaml", "version: 1\ndefaults:\n  allow: ['*']\n")
+	_, errOut, err := runCLI(t, "replay", "--store", ":memory:", "--config", star, "--progress", "never", stratus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(errOut, `star.yaml:3: warning: principal "*" allows everybody`) {
+		t.Errorf("replay does not repeat the allow-list's warning:\n%s", errOut)
+	}
+}
