@@ -64,8 +64,8 @@ func TestReplayHostileSecretIDToDynamo(t *testing.T) {
 		return o.String(), e.String()
 	}
 	alerts, sum := replay()
-	if n := strings.Count(alerts, "\n"); n != 20 {
-		t.Fatalf("%d alerts, want the day's 20\n%s", n, sum)
+	if n := strings.Count(alerts, "\n"); n != stratusAlerts {
+		t.Fatalf("%d alerts, want the day's %d\n%s", n, stratusAlerts, sum)
 	}
 	if !strings.Contains(sum, "20 new, 2 denied") {
 		t.Errorf("first replay summary, want 20 new reads and 2 denied:\n%s", sum)

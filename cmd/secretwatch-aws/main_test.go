@@ -21,6 +21,10 @@ import (
 
 const stratus = "../../testdata/detector/stratus-red-team/aws.credential-access.secretsmanager-retrieve-secrets.json"
 
+// stratusAlerts is what the capture raises with an empty allow-list: one unexpected-principal
+// alert per secret (20) and one bulk-retrieval (20 distinct secrets in 10 minutes).
+const stratusAlerts = 21
+
 // Backfill: replay real records into a DynamoDB table (dynalite), alerts to an SNS topic (goaws)
 // and metrics to CloudWatch (decoded in an httptest server, no stand-in exists). A second replay
 // changes nothing and pages nobody.
@@ -66,19 +70,21 @@ func TestReplayToAWSTargets(t *testing.T) {
 		return o.String(), e.String()
 	}
 	out, sum := replay()
-	if n := strings.Count(out, "\n"); n != 20 {
-		t.Fatalf("%d alerts on stdout, want 20\n%s", n, sum)
+	// One unexpected-principal alert per secret (20) and one bulk-retrieval (20 distinct secrets
+	// in 10 minutes).
+	if n := strings.Count(out, "\n"); n != stratusAlerts {
+		t.Fatalf("%d alerts on stdout, want %d\n%s", n, stratusAlerts, sum)
 	}
 	received := map[string]bool{}
-	for _, msg := range goawstest.Drain(t, g.SQS, 20, queue)[0] {
+	for _, msg := range goawstest.Drain(t, g.SQS, stratusAlerts, queue)[0] {
 		a, err := alerts.ParseMessage(aws.ToString(msg.Body))
 		if err != nil {
 			t.Fatalf("alert message: %v", err)
 		}
-		received[a.Secret] = true
+		received[a.Rule+"|"+a.Secret] = true
 	}
-	if len(received) != 20 {
-		t.Errorf("%d distinct alerts arrived through SNS, want 20", len(received))
+	if len(received) != stratusAlerts {
+		t.Errorf("%d distinct alerts arrived through SNS, want %d", len(received), stratusAlerts)
 	}
 	if cwRequests.Load() == 0 {
 		t.Error("no PutMetricData request reached CloudWatch")
