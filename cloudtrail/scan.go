@@ -295,9 +295,14 @@ func (sc *scanner) scan() error {
 	sc.stack = sc.stack[:0]
 	state := stValue
 	for {
-		c, err := sc.skipSpace()
-		if err != nil {
-			return err
+		var c byte
+		if sc.pos < sc.end && sc.buf[sc.pos] > ' ' { // no white space: the usual case, inline
+			c = sc.buf[sc.pos]
+		} else {
+			var err error
+			if c, err = sc.skipSpace(); err != nil {
+				return err
+			}
 		}
 		switch state {
 		case stValue, stValueOrEnd:
