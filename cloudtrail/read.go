@@ -164,8 +164,10 @@ func readParallel(ctx context.Context, paths []string, cfg readConfig) iter.Seq[
 					go func() {
 						defer close(q.items)
 						readFile(f, cfg, func(it Item) bool {
-							if err := q.budget.Acquire(ctx, itemWeight(it)); err != nil {
-								return false
+							if w := itemWeight(it); w > 0 {
+								if err := q.budget.Acquire(ctx, w); err != nil {
+									return false
+								}
 							}
 							select {
 							case q.items <- it:
@@ -184,7 +186,9 @@ func readParallel(ctx context.Context, paths []string, cfg readConfig) iter.Seq[
 					break
 				}
 				ok := yield(it)
-				q.budget.Release(itemWeight(it))
+				if w := itemWeight(it); w > 0 {
+					q.budget.Release(w)
+				}
 				if !ok {
 					return
 				}
