@@ -50,6 +50,7 @@ func WithWorkers(n int) Option {
 const (
 	pendingItems = 256
 	pendingBytes = 8 << 20
+	chunkItems   = 64
 )
 
 // itemWeight is what an item waiting in a file's queue counts against pendingBytes: its raw JSON
@@ -58,7 +59,7 @@ func itemWeight(it Item) int64 { return min(2*int64(len(it.Raw)), pendingBytes) 
 
 // fileQueue is one in-flight file of readParallel: its items and the budget they hold.
 type fileQueue struct {
-	items  chan Item
+	chunks chan []Item // items in chunks of up to chunkItems: one channel operation per chunk
 	budget *semaphore.Weighted
 }
 
@@ -144,9 +145,9 @@ func readParallel(ctx context.Context, paths []string, cfg readConfig) iter.Seq[
 				}
 			}
 			single := func(it Item) bool {
-				q := fileQueue{items: make(chan Item, 1), budget: semaphore.NewWeighted(pendingBytes)}
-				q.items <- it
-				close(q.items)
+				q := fileQueue{chunks: make(chan []Item, 1), budget: semaphore.NewWeighted(pendingBytes)}
+				q.chunks <- []Item{it}
+				close(q.chunks)
 				return queue(q)
 			}
 			for _, p := range paths {
@@ -157,46 +158,65 @@ func readParallel(ctx context.Context, paths []string, cfg readConfig) iter.Seq[
 					}
 				}
 				for _, f := range files {
-					q := fileQueue{items: make(chan Item, pendingItems), budget: semaphore.NewWeighted(pendingBytes)}
+					q := fileQueue{chunks: make(chan []Item, pendingItems/chunkItems), budget: semaphore.NewWeighted(pendingBytes)}
 					if !queue(q) {
 						return
 					}
 					go func() {
-						defer close(q.items)
-						readFile(f, cfg, func(it Item) bool {
-							if w := itemWeight(it); w > 0 {
-								if err := q.budget.Acquire(ctx, w); err != nil {
-									return false
-								}
+						defer close(q.chunks)
+						var chunk []Item
+						send := func() bool {
+							if len(chunk) == 0 {
+								return true
 							}
 							select {
-							case q.items <- it:
+							case q.chunks <- chunk:
+								chunk = nil
 								return true
 							case <-ctx.Done():
 								return false
 							}
+						}
+						readFile(f, cfg, func(it Item) bool {
+							if w := itemWeight(it); w > 0 && !q.budget.TryAcquire(w) {
+								// Hand over what is held first: the consumer frees the budget.
+								if !send() || q.budget.Acquire(ctx, w) != nil {
+									return false
+								}
+							}
+							if chunk == nil {
+								chunk = make([]Item, 0, chunkItems)
+							}
+							chunk = append(chunk, it)
+							return len(chunk) < chunkItems || send()
 						})
+						send()
 					}()
 				}
 			}
 		}()
+	consume:
 		for q := range order {
-			for it := range q.items {
-				if ctx.Err() != nil {
-					break
-				}
-				ok := yield(it)
-				if w := itemWeight(it); w > 0 {
-					q.budget.Release(w)
-				}
-				if !ok {
-					return
+			for chunk := range q.chunks {
+				for _, it := range chunk {
+					if ctx.Err() != nil {
+						break consume
+					}
+					ok := yield(it)
+					if w := itemWeight(it); w > 0 {
+						q.budget.Release(w)
+					}
+					if !ok {
+						return
+					}
 				}
 			}
-			if err := ctx.Err(); err != nil {
-				yield(Item{Source: "", Err: fmt.Errorf("cloudtrail: %w", context.Cause(ctx))})
-				return
+			if ctx.Err() != nil {
+				break
 			}
+		}
+		if err := ctx.Err(); err != nil {
+			yield(Item{Source: "", Err: fmt.Errorf("cloudtrail: %w", context.Cause(ctx))})
 		}
 	}
 }
