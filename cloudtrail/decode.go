@@ -21,7 +21,7 @@ import (
 //   - Record != nil, Err != nil: a record with defects (errors.Is(Err, ErrIncomplete)). Use the
 //     record — nothing is dropped — and count the defect.
 //   - Record == nil, Err != nil: nothing usable at this position (ErrUnreadable, ErrMalformed,
-//     ErrNotRecord, or the context's error for Read).
+//     ErrNotRecord, ErrOversize, or the context's error for Read).
 type Item struct {
 	Record *Record
 	// Raw is the record's JSON exactly as read (for an EventBridge event, its detail), or the value
@@ -302,7 +302,7 @@ func (s *stream) element(logFile, top bool) error {
 // oversize yields an ErrOversize item for the value that began at stream offset start.
 func (s *stream) oversize(start int64) bool {
 	sc := s.sc
-	what := fmt.Sprintf("%s of %d bytes at byte %d (limit %d)", "a value", sc.overSize, start, sc.maxValue)
+	what := fmt.Sprintf("a value of %d bytes at byte %d (limit %d)", sc.overSize, start, sc.maxValue)
 	if sc.overWhat == "a string" {
 		what = fmt.Sprintf("a value of %d bytes at byte %d holding a string over %d bytes", sc.overSize, start, sc.maxString)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"errors"
+	"fmt"
 	"io"
 	"runtime"
 	"strings"
@@ -148,5 +149,50 @@ func TestDecodeBombMemory(t *testing.T) {
 			}
 			t.Logf("allocated %.1f MiB", float64(n)/(1<<20))
 		})
+	}
+}
+
+// With workers, records of up to MaxRecordBytes waiting in the files' queues stay within their
+// byte budget: the live heap stays far below what three files of large records would need.
+func TestReadWorkersBoundedMemory(t *testing.T) {
+	if raceEnabled() {
+		t.Skip("heap figures under -race are not the program's")
+	}
+	dir := t.TempDir()
+	rec := bigRecord(900 << 10)
+	var paths []string
+	for f := range 3 {
+		var buf bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+		io.WriteString(zw, `{"Records":[`)
+		for i := range 60 {
+			if i > 0 {
+				io.WriteString(zw, ",")
+			}
+			io.WriteString(zw, rec)
+		}
+		io.WriteString(zw, "]}")
+		zw.Close()
+		paths = append(paths, writeFile(t, dir, fmt.Sprintf("f%d.json.gz", f), buf.Bytes()))
+	}
+	var peak uint64
+	var ms runtime.MemStats
+	n := 0
+	for it := range Read(t.Context(), paths, WithWorkers(4)) {
+		if it.Err != nil {
+			t.Fatal(it.Err)
+		}
+		if n++; n%10 == 1 {
+			runtime.GC()
+			runtime.ReadMemStats(&ms)
+			peak = max(peak, ms.HeapAlloc)
+		}
+	}
+	if n != 180 {
+		t.Fatalf("%d items, want 180", n)
+	}
+	t.Logf("peak live heap %.1f MiB", float64(peak)/(1<<20))
+	if peak > 96<<20 {
+		t.Errorf("peak live heap %d MiB with 3 files of 54 MB in flight, want at most 96 MiB", peak>>20)
 	}
 }

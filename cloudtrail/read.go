@@ -15,6 +15,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"golang.org/x/sync/semaphore"
 )
 
 // Option configures Read.
@@ -37,13 +39,29 @@ func WithPrefilter(keep func(raw []byte) bool) Option {
 
 // WithWorkers decodes up to n files at once (n > 1), still yielding every item in the order a
 // sequential Read would. Memory stays bounded: at most n+1 files are in flight, each with at
-// most a few hundred decoded items waiting.
+// most a few hundred decoded items (and 8 MiB of records) waiting.
 func WithWorkers(n int) Option {
 	return func(c *readConfig) { c.workers = n }
 }
 
-// pendingItems bounds the decoded items one in-flight file may hold before its reader waits.
-const pendingItems = 256
+// pendingItems bounds the decoded items one in-flight file may hold before its reader waits, and
+// pendingBytes their size (itemWeight): records of up to MaxRecordBytes must not let
+// (workers+1) × pendingItems of them pile up.
+const (
+	pendingItems = 256
+	pendingBytes = 8 << 20
+	chunkItems   = 64
+)
+
+// itemWeight is what an item waiting in a file's queue counts against pendingBytes: its raw JSON
+// and about as much again for the decoded record.
+func itemWeight(it Item) int64 { return min(2*int64(len(it.Raw)), pendingBytes) }
+
+// fileQueue is one in-flight file of readParallel: its items and the budget they hold.
+type fileQueue struct {
+	chunks chan []Item // items in chunks of up to chunkItems: one channel operation per chunk
+	budget *semaphore.Weighted
+}
 
 // WithStdin makes the path "-" read r instead of os.Stdin.
 func WithStdin(r io.Reader) Option {
@@ -115,22 +133,22 @@ func readParallel(ctx context.Context, paths []string, cfg readConfig) iter.Seq[
 	return func(yield func(Item) bool) {
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()
-		order := make(chan chan Item, cfg.workers)
+		order := make(chan fileQueue, cfg.workers)
 		go func() {
 			defer close(order)
-			queue := func(ch chan Item) bool {
+			queue := func(q fileQueue) bool {
 				select {
-				case order <- ch:
+				case order <- q:
 					return true
 				case <-ctx.Done():
 					return false
 				}
 			}
 			single := func(it Item) bool {
-				ch := make(chan Item, 1)
-				ch <- it
-				close(ch)
-				return queue(ch)
+				q := fileQueue{chunks: make(chan []Item, 1), budget: semaphore.NewWeighted(pendingBytes)}
+				q.chunks <- []Item{it}
+				close(q.chunks)
+				return queue(q)
 			}
 			for _, p := range paths {
 				files, errs := expand(p)
@@ -140,37 +158,65 @@ func readParallel(ctx context.Context, paths []string, cfg readConfig) iter.Seq[
 					}
 				}
 				for _, f := range files {
-					ch := make(chan Item, pendingItems)
-					if !queue(ch) {
+					q := fileQueue{chunks: make(chan []Item, pendingItems/chunkItems), budget: semaphore.NewWeighted(pendingBytes)}
+					if !queue(q) {
 						return
 					}
 					go func() {
-						defer close(ch)
-						readFile(f, cfg, func(it Item) bool {
+						defer close(q.chunks)
+						var chunk []Item
+						send := func() bool {
+							if len(chunk) == 0 {
+								return true
+							}
 							select {
-							case ch <- it:
+							case q.chunks <- chunk:
+								chunk = nil
 								return true
 							case <-ctx.Done():
 								return false
 							}
+						}
+						readFile(f, cfg, func(it Item) bool {
+							if w := itemWeight(it); w > 0 && !q.budget.TryAcquire(w) {
+								// Hand over what is held first: the consumer frees the budget.
+								if !send() || q.budget.Acquire(ctx, w) != nil {
+									return false
+								}
+							}
+							if chunk == nil {
+								chunk = make([]Item, 0, chunkItems)
+							}
+							chunk = append(chunk, it)
+							return len(chunk) < chunkItems || send()
 						})
+						send()
 					}()
 				}
 			}
 		}()
-		for ch := range order {
-			for it := range ch {
-				if ctx.Err() != nil {
-					break
-				}
-				if !yield(it) {
-					return
+	consume:
+		for q := range order {
+			for chunk := range q.chunks {
+				for _, it := range chunk {
+					if ctx.Err() != nil {
+						break consume
+					}
+					ok := yield(it)
+					if w := itemWeight(it); w > 0 {
+						q.budget.Release(w)
+					}
+					if !ok {
+						return
+					}
 				}
 			}
-			if err := ctx.Err(); err != nil {
-				yield(Item{Source: "", Err: fmt.Errorf("cloudtrail: %w", context.Cause(ctx))})
-				return
+			if ctx.Err() != nil {
+				break
 			}
+		}
+		if err := ctx.Err(); err != nil {
+			yield(Item{Source: "", Err: fmt.Errorf("cloudtrail: %w", context.Cause(ctx))})
 		}
 	}
 }

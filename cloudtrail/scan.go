@@ -117,7 +117,7 @@ func (sc *scanner) fill() bool {
 	if sc.end == len(sc.buf) {
 		// Full, and everything in it belongs to the value being kept.
 		if sc.end-sc.mark > sc.maxValue {
-			sc.overflow("a value", 0)
+			sc.overflow("a value")
 			return sc.fill()
 		}
 		nb := make([]byte, min(2*len(sc.buf), sc.maxValue+scanBufSize))
@@ -142,7 +142,7 @@ func (sc *scanner) fill() bool {
 }
 
 // overflow marks the value being scanned as over-size and stops keeping it.
-func (sc *scanner) overflow(what string, _ int) {
+func (sc *scanner) overflow(what string) {
 	if !sc.over {
 		sc.over = true
 		sc.overWhat = what
@@ -255,7 +255,7 @@ func (sc *scanner) begin(discard bool) {
 func (sc *scanner) finish(start int64) []byte {
 	sc.overSize = sc.offset() - start
 	if sc.mark >= 0 && sc.overSize > int64(sc.maxValue) {
-		sc.overflow("a value", 0)
+		sc.overflow("a value")
 	}
 	if sc.over || sc.mark < 0 {
 		sc.mark = -1
@@ -295,9 +295,14 @@ func (sc *scanner) scan() error {
 	sc.stack = sc.stack[:0]
 	state := stValue
 	for {
-		c, err := sc.skipSpace()
-		if err != nil {
-			return err
+		var c byte
+		if sc.pos < sc.end && sc.buf[sc.pos] > ' ' { // no white space: the usual case, inline
+			c = sc.buf[sc.pos]
+		} else {
+			var err error
+			if c, err = sc.skipSpace(); err != nil {
+				return err
+			}
 		}
 		switch state {
 		case stValue, stValueOrEnd:
@@ -400,7 +405,7 @@ func (sc *scanner) str() error {
 		n += i
 		if i == len(b) {
 			if n > sc.maxString {
-				sc.overflow("a string", n)
+				sc.overflow("a string")
 			}
 			if !sc.fill() {
 				return sc.stopErr()
@@ -411,7 +416,7 @@ func (sc *scanner) str() error {
 		case '"':
 			sc.pos++
 			if n > sc.maxString {
-				sc.overflow("a string", n)
+				sc.overflow("a string")
 			}
 			return nil
 		case '\\':
