@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"github.com/secretwatch/secretwatch/detector"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -19,7 +20,9 @@ const (
 	envRetention      = "SECRETWATCH_RETENTION"
 	envMetricSecrets  = "SECRETWATCH_METRIC_SECRETS"
 	envLogLevel       = "SECRETWATCH_LOG_LEVEL"
-	envTaskRoot       = "LAMBDA_TASK_ROOT" // set by Lambda: where bootstrap and allowlist.yaml live
+	envEventRule      = "SECRETWATCH_EVENT_RULE"   // the EventBridge rule that feeds the function (monitor-tampering)
+	envFunctionName   = "AWS_LAMBDA_FUNCTION_NAME" // set by Lambda
+	envTaskRoot       = "LAMBDA_TASK_ROOT"         // set by Lambda: where bootstrap and allowlist.yaml live
 )
 
 // config is the Lambda's configuration.
@@ -32,6 +35,9 @@ type config struct {
 	Retention      time.Duration
 	MetricSecrets  []string
 	LogLevel       slog.Level
+	// Monitor names secretwatch's own resources, so that monitor-tampering recognises calls that
+	// switch this deployment off: its rule, function, table and topic.
+	Monitor detector.MonitorConfig
 }
 
 // loadConfig reads the configuration and reports every problem at once. An invalid
@@ -92,6 +98,18 @@ func loadConfig(getenv func(string) string) (config, error) {
 		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
 			errs = append(errs, fmt.Errorf("%s=%q: want debug, info, warn or error", envLogLevel, v))
 		}
+	}
+	if v := strings.TrimSpace(getenv(envEventRule)); v != "" {
+		c.Monitor.RuleNames = []string{v}
+	}
+	if v := strings.TrimSpace(getenv(envFunctionName)); v != "" {
+		c.Monitor.FunctionNames = []string{v}
+	}
+	if c.Table != "" {
+		c.Monitor.TableNames = []string{c.Table}
+	}
+	if i := strings.LastIndexByte(c.TopicARN, ':'); i >= 0 && i < len(c.TopicARN)-1 {
+		c.Monitor.TopicNames = []string{c.TopicARN[i+1:]}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return c, fmt.Errorf("invalid configuration:\n%w", err)

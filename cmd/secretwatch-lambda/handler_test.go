@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -214,9 +215,15 @@ func TestLoadConfig(t *testing.T) {
 	c, err := loadConfig(env(map[string]string{
 		envTable: "t", envTopicARN: "arn:aws:sns:us-east-1:111122223333:alerts", envTaskRoot: "/var/task",
 		envMetricSecrets: "a, b", envSuppressWindow: "30m", envLogLevel: "debug",
+		envEventRule: "sw-prod", envFunctionName: "sw-prod-fn",
 	}))
 	if err != nil {
 		t.Fatal(err)
+	}
+	// monitor-tampering knows this deployment's own resources, not just the Terraform defaults.
+	if m := c.Monitor; !slices.Equal(m.RuleNames, []string{"sw-prod"}) || !slices.Equal(m.FunctionNames, []string{"sw-prod-fn"}) ||
+		!slices.Equal(m.TableNames, []string{"t"}) || !slices.Equal(m.TopicNames, []string{"alerts"}) {
+		t.Errorf("monitor names %+v", m)
 	}
 	if c.AllowList != "/var/task/allowlist.yaml" || c.Namespace != "SecretWatch" || len(c.MetricSecrets) != 2 ||
 		c.SuppressWindow != 30*time.Minute || c.LogLevel != slog.LevelDebug {

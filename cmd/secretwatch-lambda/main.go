@@ -65,6 +65,7 @@ func newHandler(ctx context.Context, getenv func(string) string) (*handler, erro
 	}
 	det, err := detector.New(detector.Config{
 		AllowList: al, Retention: cfg.Retention, SuppressWindow: cfg.SuppressWindow, Logger: log,
+		Monitor: cfg.Monitor,
 	}, store)
 	if err != nil {
 		return nil, err

@@ -59,6 +59,7 @@ resource "aws_lambda_function" "this" {
       SECRETWATCH_RETENTION         = var.baseline_retention
       SECRETWATCH_METRIC_SECRETS    = join(",", var.metric_secrets)
       SECRETWATCH_LOG_LEVEL         = var.log_level
+      SECRETWATCH_EVENT_RULE        = var.name
     }
   }
 
