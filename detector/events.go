@@ -40,6 +40,13 @@ var handled = map[string]map[string]string{
 		"StopReplicationToReplica":     KindChange,
 		"TagResource":                  KindChange,
 		"UntagResource":                KindChange,
+		// Service events (detail-type "AWS Service Event via CloudTrail", see ServiceEvents):
+		// Secrets Manager's own record of a rotation. read-spike forgives the refresh burst of
+		// established readers after a RotationSucceeded.
+		"RotationStarted":   KindChange,
+		"RotationSucceeded": KindChange,
+		"RotationFailed":    KindChange,
+		"RotationAbandoned": KindChange,
 	},
 	"cloudtrail.amazonaws.com": {
 		"StopLogging":               KindTamper,
@@ -70,6 +77,23 @@ var handled = map[string]map[string]string{
 		"RemoveTargets": KindTamper,
 		"PutRule":       KindTamper,
 	},
+}
+
+// serviceEvents are the handled events that AWS itself writes (eventType AwsServiceEvent):
+// EventBridge delivers them with detail-type "AWS Service Event via CloudTrail", not "AWS API
+// Call via CloudTrail". No API call has these names.
+var serviceEvents = map[string][]string{
+	"secretsmanager.amazonaws.com": {"RotationAbandoned", "RotationFailed", "RotationStarted", "RotationSucceeded"},
+}
+
+// ServiceEvents returns eventSource → sorted names of the handled service events (a subset of
+// HandledEvents), for the EventBridge pattern's test and documentation.
+func ServiceEvents() map[string][]string {
+	out := make(map[string][]string, len(serviceEvents))
+	for src, names := range serviceEvents {
+		out[src] = slices.Sorted(slices.Values(names))
+	}
+	return out
 }
 
 // Kind reports what the detector does with an event, and false when it does not handle it.

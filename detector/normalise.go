@@ -1,6 +1,7 @@
 package detector
 
 import (
+	"encoding/json"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -96,6 +97,9 @@ func (n *Normaliser) Normalise(rec *cloudtrail.Record) (Event, string) {
 		if len(ids) == 0 && ev.Denied {
 			ids = deniedSecretIDs(rec)
 		}
+		if len(ids) == 0 && rec.EventType == "AwsServiceEvent" {
+			ids = serviceEventSecretIDs(rec)
+		}
 		for _, id := range ids {
 			ref, err := n.secret(id, rec.RecipientAccountID, rec.AWSRegion)
 			if err != nil || ref.Account == "" && ref.Region == "" {
@@ -187,6 +191,24 @@ func (n *Normaliser) remember(m map[string]struct{}, k string) {
 
 // deniedSecretIDs recovers the secret of a denied call logged with null requestParameters: from
 // resources[], or from errorMessage ("… on resource: arn:aws:secretsmanager:…").
+// serviceEventSecretIDs recovers the secret of a Secrets Manager service event (RotationSucceeded
+// and the like): its requestParameters are null; it names the secret in additionalEventData.SecretId
+// or in resources.
+func serviceEventSecretIDs(rec *cloudtrail.Record) []string {
+	var d struct {
+		SecretID string `json:"SecretId"`
+	}
+	if len(rec.AdditionalEventData) > 0 && json.Unmarshal(rec.AdditionalEventData, &d) == nil && d.SecretID != "" {
+		return []string{d.SecretID}
+	}
+	for _, r := range rec.Resources {
+		if strings.Contains(r.ARN, ":secretsmanager:") && strings.Contains(r.ARN, ":secret:") {
+			return []string{r.ARN}
+		}
+	}
+	return nil
+}
+
 func deniedSecretIDs(rec *cloudtrail.Record) []string {
 	for _, r := range rec.Resources {
 		if strings.Contains(r.ARN, ":secretsmanager:") && strings.Contains(r.ARN, ":secret:") {

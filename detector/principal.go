@@ -124,6 +124,14 @@ func NormalisePrincipal(ui *cloudtrail.UserIdentity) (Principal, error) {
 		}
 		p.ARN = prefix + ui.IdentityProvider + "/" + ui.UserName
 		p.Person = ui.UserName
+	case "":
+		if ui.InvokedBy != "" && ui.ARN == "" && ui.PrincipalID == "" {
+			// A service event (eventType AwsServiceEvent): AWS itself acted, e.g. Secrets Manager
+			// rotating a secret. userIdentity has only accountId and invokedBy.
+			p.Type, p.ARN = TypeAWSService, ui.InvokedBy
+			break
+		}
+		fallthrough
 	default:
 		// Unknown or empty type: flagged (Known=false) and counted by the caller, never dropped.
 		p.Known = false

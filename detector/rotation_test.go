@@ -65,4 +65,13 @@ func TestRotationRefreshBurst(t *testing.T) {
 	if n := spikes([]*cloudtrail.Record{failed}, burst("b", day15.Add(14*time.Hour), 100)); n != 2 {
 		t.Errorf("burst after a failed rotation: %d spike alerts, want 2", n)
 	}
+	// Secrets Manager's own record of a managed rotation (a service event, as EventBridge
+	// delivers it with detail-type "AWS Service Event via CloudTrail") excuses the refresh too.
+	svc := load(t, "written/rotation-succeeded-service-event.json")
+	if len(svc) != 1 || !svc[0].EventTime.Equal(day15.Add(13*time.Hour+50*time.Minute)) {
+		t.Fatalf("service event fixture: %d records", len(svc))
+	}
+	if n := spikes(svc, burst("b", day15.Add(14*time.Hour), 100)); n != 0 {
+		t.Errorf("refresh burst after a RotationSucceeded service event: %d spike alerts, want 0", n)
+	}
 }

@@ -29,7 +29,7 @@ func rotationEvent(e *Event) bool {
 		return false
 	}
 	switch e.Name {
-	case "RotateSecret", "PutSecretValue":
+	case "RotateSecret", "PutSecretValue", "RotationSucceeded":
 		return true
 	case "UpdateSecretVersionStage":
 		var p struct {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -233,15 +234,16 @@ func loadEventPattern(t *testing.T) ([]byte, *eventPattern) {
 	return raw, p
 }
 
-// patternEvents extracts eventSource => event names from the pattern, checking its shape: one
-// detail-type, and per $or branch one source, one eventSource that agrees with it, and event names.
-func patternEvents(t *testing.T, raw []byte) map[string][]string {
+// patternEvents extracts eventSource => event names from the pattern, checking its shape: per
+// $or branch one detail-type (API calls, or AWS service events), one source, one eventSource that
+// agrees with it, and event names. service holds the names of the service-event branches.
+func patternEvents(t *testing.T, raw []byte) (all, service map[string][]string) {
 	t.Helper()
 	var p struct {
-		DetailType []string `json:"detail-type"`
-		Or         []struct {
-			Source []string `json:"source"`
-			Detail struct {
+		Or []struct {
+			DetailType []string `json:"detail-type"`
+			Source     []string `json:"source"`
+			Detail     struct {
 				EventSource []string `json:"eventSource"`
 				EventName   []string `json:"eventName"`
 			} `json:"detail"`
@@ -252,39 +254,60 @@ func patternEvents(t *testing.T, raw []byte) map[string][]string {
 	if err := dec.Decode(&p); err != nil {
 		t.Fatalf("%s has an unexpected shape: %v", eventPatternFile, err)
 	}
-	if !reflect.DeepEqual(p.DetailType, []string{"AWS API Call via CloudTrail"}) {
-		t.Errorf("detail-type = %v, want exactly [AWS API Call via CloudTrail]", p.DetailType)
-	}
-	out := map[string][]string{}
+	all, service = map[string][]string{}, map[string][]string{}
+	seen := map[string]bool{}
 	for i, b := range p.Or {
-		if len(b.Source) != 1 || len(b.Detail.EventSource) != 1 {
-			t.Fatalf("$or[%d]: want exactly one source and one eventSource, got %v %v", i, b.Source, b.Detail.EventSource)
+		if len(b.Source) != 1 || len(b.Detail.EventSource) != 1 || len(b.DetailType) != 1 {
+			t.Fatalf("$or[%d]: want exactly one detail-type, source and eventSource, got %v %v %v", i, b.DetailType, b.Source, b.Detail.EventSource)
+		}
+		isService := false
+		switch b.DetailType[0] {
+		case apiCall:
+		case serviceEvent:
+			isService = true
+		default:
+			t.Errorf("$or[%d]: detail-type %q, want %q or %q", i, b.DetailType[0], apiCall, serviceEvent)
 		}
 		src := b.Detail.EventSource[0]
 		if want := "aws." + strings.SplitN(src, ".", 2)[0]; b.Source[0] != want {
 			t.Errorf("$or[%d]: source %q does not match eventSource %q (want %q)", i, b.Source[0], src, want)
 		}
-		if _, dup := out[src]; dup {
-			t.Errorf("$or[%d]: eventSource %q appears twice", i, src)
+		if k := b.DetailType[0] + " " + src; seen[k] {
+			t.Errorf("$or[%d]: eventSource %q appears twice for %s", i, src, b.DetailType[0])
+		} else {
+			seen[k] = true
 		}
 		names := append([]string(nil), b.Detail.EventName...)
 		if !sort.StringsAreSorted(names) {
 			t.Errorf("$or[%d]: keep the event names sorted (%v)", i, names)
 		}
-		sort.Strings(names)
-		out[src] = names
+		all[src] = append(all[src], names...)
+		sort.Strings(all[src])
+		if isService {
+			service[src] = append(service[src], names...)
+			sort.Strings(service[src])
+		}
 	}
-	return out
+	return all, service
 }
+
+const (
+	apiCall      = "AWS API Call via CloudTrail"
+	serviceEvent = "AWS Service Event via CloudTrail"
+)
 
 // TestEventPatternEqualsDetectorHandledEvents: the pattern selects exactly detector.HandledEvents().
 func TestEventPatternEqualsDetectorHandledEvents(t *testing.T) {
 	raw, p := loadEventPattern(t)
-	got := patternEvents(t, raw)
+	got, gotService := patternEvents(t, raw)
 	want := detector.HandledEvents()
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("event-pattern.json selects\n  %v\nbut the detector handles\n  %v", got, want)
 	}
+	if wantService := detector.ServiceEvents(); !reflect.DeepEqual(gotService, wantService) {
+		t.Fatalf("event-pattern.json selects the service events\n  %v\nbut the detector's are\n  %v", gotService, wantService)
+	}
+	isService := func(src, name string) bool { return slices.Contains(gotService[src], name) }
 	if n := len(compactJSON(t, raw)); n > 4096 {
 		t.Errorf("pattern is %d bytes; EventBridge accepts at most 4096", n)
 	}
@@ -302,15 +325,20 @@ func TestEventPatternEqualsDetectorHandledEvents(t *testing.T) {
 		for n := range names {
 			_, handled := detector.Kind(src, n)
 			ev := wrapRecord(map[string]any{"eventSource": src, "eventName": n, "eventVersion": "1.09"})
+			right, wrong := apiCall, serviceEvent
+			if isService(src, n) {
+				right, wrong = serviceEvent, apiCall
+			}
+			ev["detail-type"] = right
 			if got := p.Match(ev); got != handled {
 				t.Errorf("%s %s: match = %v, detector handles = %v", src, n, got, handled)
 			}
 			if handled {
-				ev["detail-type"] = "AWS Service Event via CloudTrail"
+				ev["detail-type"] = wrong
 				if p.Match(ev) {
 					t.Errorf("%s %s matched with detail-type %q", src, n, ev["detail-type"])
 				}
-				ev["detail-type"] = "AWS API Call via CloudTrail"
+				ev["detail-type"] = right
 				ev["source"] = "custom.app"
 				if p.Match(ev) {
 					t.Errorf("%s %s matched with source custom.app", src, n)

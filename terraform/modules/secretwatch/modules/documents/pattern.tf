@@ -5,8 +5,12 @@ locals {
   event_pattern_object = jsondecode(file("${path.module}/../../event-pattern.json"))
 
   # eventSource => sorted event names, straight from the pattern (for outputs and documentation).
+  # A source may have two branches: its API calls and its service events (Secrets Manager's
+  # rotation events arrive as "AWS Service Event via CloudTrail").
   handled_events = {
-    for branch in local.event_pattern_object["$or"] :
-    branch.detail.eventSource[0] => sort(branch.detail.eventName)
+    for src, names in {
+      for branch in local.event_pattern_object["$or"] :
+      branch.detail.eventSource[0] => branch.detail.eventName...
+    } : src => sort(flatten(names))
   }
 }
