@@ -367,6 +367,9 @@ func wrapRecord(rec map[string]any) map[string]any {
 		"resources":   []any{},
 		"detail":      rec,
 	}
+	if rec["eventType"] == "AwsServiceEvent" {
+		ev["detail-type"] = serviceEvent // as EventBridge delivers what AWS itself did
+	}
 	if acct, ok := rec["recipientAccountId"].(string); ok {
 		ev["account"] = acct
 	}
