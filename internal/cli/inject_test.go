@@ -55,4 +55,3 @@ func TestOutputInjection(t *testing.T) {
 		}
 	}
 }
-
