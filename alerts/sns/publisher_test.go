@@ -9,6 +9,7 @@ import (
 	"github.com/secretwatch/secretwatch/alerts"
 	"github.com/secretwatch/secretwatch/internal/alerttest"
 	"github.com/secretwatch/secretwatch/internal/goawstest"
+	"github.com/secretwatch/secretwatch/internal/testenv"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -227,7 +228,7 @@ func goawsEndpoint(t *testing.T) string {
 	t.Helper()
 	ep := os.Getenv("SECRETWATCH_TEST_SNS")
 	if ep == "" {
-		t.Skip("SECRETWATCH_TEST_SNS is not set: start goaws (.ci/standins.sh does) and set it to its endpoint, e.g. http://127.0.0.1:4100, to run the SNS tests against it")
+		testenv.Unavailable(t, "SECRETWATCH_TEST_SNS is not set: start goaws (.ci/standins.sh does) and set it to its endpoint, e.g. http://127.0.0.1:4100, to run the SNS tests against it")
 	}
 	return ep
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"github.com/secretwatch/secretwatch/internal/goawstest"
+	"github.com/secretwatch/secretwatch/internal/testenv"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -27,7 +28,7 @@ const stratus = "../../testdata/detector/stratus-red-team/aws.credential-access.
 func TestReplayToAWSTargets(t *testing.T) {
 	ddb, snsEP := os.Getenv("SECRETWATCH_TEST_DYNAMODB"), os.Getenv("SECRETWATCH_TEST_SNS")
 	if ddb == "" || snsEP == "" {
-		t.Skip("SECRETWATCH_TEST_DYNAMODB and SECRETWATCH_TEST_SNS are not set: run through scripts/test.sh (it starts dynalite and goaws)")
+		testenv.Unavailable(t, "SECRETWATCH_TEST_DYNAMODB and SECRETWATCH_TEST_SNS are not set: run through scripts/test.sh (it starts dynalite and goaws)")
 	}
 	t.Setenv("AWS_ACCESS_KEY_ID", "local")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "local")

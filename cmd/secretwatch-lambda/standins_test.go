@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/secretwatch/secretwatch/internal/goawstest"
+	"github.com/secretwatch/secretwatch/internal/testenv"
 	"io"
 	"net"
 	"net/http"
@@ -73,7 +74,7 @@ func needEnv(tb testing.TB, names ...string) map[string]string {
 		}
 	}
 	if len(missing) > 0 {
-		tb.Skipf("%s not set: this test runs the Lambda against the local stand-ins; start them with "+
+		testenv.Unavailable(tb, "%s not set: this test runs the Lambda against the local stand-ins; start them with "+
 			"`source .ci/standins.sh && standins_install && standins_start` (it exports %s)",
 			strings.Join(missing, ", "), strings.Join(names, ", "))
 	}
