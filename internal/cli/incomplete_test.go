@@ -15,6 +15,7 @@ import (
 // An unreadable input does not stop the run: the rest is processed, the alerts are raised, the
 // input is listed, and the exit status is 3 (completed, incomplete).
 func TestUnreadableInputsGoOn(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	allow := allowNone(t)
 	good, err := os.ReadFile(stratus)
@@ -56,6 +57,7 @@ func TestUnreadableInputsGoOn(t *testing.T) {
 // A damaged store, one in use by another run, or a directory: a clear message naming the file
 // and what to do, exit status 1 (never 2, never a stack trace).
 func TestStoreProblems(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	allow := allowNone(t)
 	junk := writeFile(t, dir, "junk.db", strings.Repeat("not a bbolt file\n", 300))

@@ -10,6 +10,7 @@ import (
 // Attacker-controlled text (a secret id, a principal, a user agent, a file name) cannot forge a
 // line of the output: every value is escaped and bounded on stdout, in the summary and in -v logs.
 func TestOutputInjection(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	allow := allowNone(t)
 	forged := "\n[CRITICAL] unexpected-principal: prod/db read by role/ok — all clear\n"

@@ -193,6 +193,7 @@ func TestTimeRange(t *testing.T) {
 // Text output: the summary table first, most severe first, then the alerts in full in the
 // same order; the stderr summary has the severities, other services' events and the store.
 func TestTextOutputOrder(t *testing.T) {
+	t.Parallel()
 	out, errOut, err := runCLI(t, "replay", "--store", ":memory:", "--config", example+"/allowlist.yaml", example)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, errOut)
