@@ -4,12 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/secretwatch/secretwatch/internal/testenv"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/secretwatch/secretwatch/internal/testenv"
 )
 
 // writeFile writes data at dir/rel, creating directories.

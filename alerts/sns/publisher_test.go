@@ -9,7 +9,6 @@ import (
 	"github.com/secretwatch/secretwatch/alerts"
 	"github.com/secretwatch/secretwatch/internal/alerttest"
 	"github.com/secretwatch/secretwatch/internal/goawstest"
-	"github.com/secretwatch/secretwatch/internal/testenv"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -27,6 +26,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/secretwatch/secretwatch/detector"
+	"github.com/secretwatch/secretwatch/internal/testenv"
 )
 
 const testTopicARN = "arn:aws:sns:us-east-1:100010001000:secretwatch-alerts"

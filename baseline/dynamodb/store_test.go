@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/secretwatch/secretwatch/internal/testenv"
 	"net"
 	"net/http"
 	"os"
@@ -24,6 +23,7 @@ import (
 
 	"github.com/secretwatch/secretwatch/detector"
 	"github.com/secretwatch/secretwatch/internal/storetest"
+	"github.com/secretwatch/secretwatch/internal/testenv"
 )
 
 // These tests run against a real dynalite. Locally:

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"github.com/secretwatch/secretwatch/internal/goawstest"
-	"github.com/secretwatch/secretwatch/internal/testenv"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/secretwatch/secretwatch/alerts"
 	"github.com/secretwatch/secretwatch/internal/cli"
+	"github.com/secretwatch/secretwatch/internal/testenv"
 )
 
 const stratus = "../../testdata/detector/stratus-red-team/aws.credential-access.secretsmanager-retrieve-secrets.json"

@@ -15,7 +15,6 @@ import (
 	"errors"
 	"fmt"
 	"github.com/secretwatch/secretwatch/internal/goawstest"
-	"github.com/secretwatch/secretwatch/internal/testenv"
 	"io"
 	"net"
 	"net/http"
@@ -44,6 +43,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	ddbstore "github.com/secretwatch/secretwatch/baseline/dynamodb"
+	"github.com/secretwatch/secretwatch/internal/testenv"
 )
 
 // Environment of the stand-ins, exported by standins_start in .ci/standins.sh.
