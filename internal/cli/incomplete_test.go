@@ -72,9 +72,9 @@ func TestStoreProblems(t *testing.T) {
 		store string
 		want  []string
 	}{
-		{junk, []string{"junk.db is damaged", "move it aside"}},
-		{zero, []string{"zero.db is damaged", "move it aside"}},
-		{inUse, []string{"in-use.db is in use by another secretwatch run", "--store"}},
+		{junk, []string{"junk.db is damaged", "move it away"}},
+		{zero, []string{"zero.db is damaged", "move it away"}},
+		{inUse, []string{"in-use.db is in use by another secretwatch process", "--store"}},
 		{dir, []string{"is a directory"}},
 	} {
 		_, _, err := runCLI(t, "replay", "--store", tc.store, "--config", allow, stratus)
@@ -90,7 +90,7 @@ func TestStoreProblems(t *testing.T) {
 	}
 	// Permission (not testable as root): the mapping.
 	perm := fmt.Errorf("baseline: open x: %w", &fs.PathError{Op: "open", Path: "x", Err: fs.ErrPermission})
-	if err := storeError("x.db", perm); !strings.Contains(err.Error(), "permission denied: make the file") || strings.Count(err.Error(), "open") > 0 {
+	if err := storeError("x.db", perm); !strings.Contains(err.Error(), "permission denied: check the file") || strings.Count(err.Error(), "open") > 0 {
 		t.Errorf("permission: %v", err)
 	}
 	if !errors.Is(storeError("x", &fs.PathError{Op: "open", Path: "x", Err: fs.ErrNotExist}), fs.ErrNotExist) {
