@@ -233,3 +233,14 @@ func TestTextOutputOrder(t *testing.T) {
 		t.Errorf("summary still says not-handled:\n%s", errOut)
 	}
 }
+
+// learn shows progress like replay does (on stderr, never on stdout).
+func TestLearnProgress(t *testing.T) {
+	out, errOut, err := runCLI(t, "learn", "--progress", "always", stratus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(errOut, "records/s") || strings.Contains(out, "records/s") {
+		t.Errorf("progress: stderr %q", errOut)
+	}
+}
