@@ -184,8 +184,9 @@ func field(b *strings.Builder, label string, values ...string) {
 	}
 }
 
-// prose writes s indented and wrapped at word boundaries; words (and numbers) are never split,
-// line breaks in s are kept.
+// prose writes s indented and wrapped at word boundaries; words (and numbers) are never split.
+// Line breaks in s are escaped like every control character (\x0a): a reason quotes CloudTrail
+// values (secret ids, principals), and a newline in one must not start a line of its own.
 func prose(b *strings.Builder, s string) {
 	if strings.TrimSpace(s) == "" {
 		b.WriteString(indent + none + "\n")
@@ -200,29 +201,19 @@ func prose(b *strings.Builder, s string) {
 	}
 }
 
-// wrap splits s into lines of at most width runes, breaking at spaces only. Paragraph breaks
-// ("\n") are kept; leading and trailing blank lines are dropped.
+// wrap splits s, escaped, into lines of at most width runes, breaking at spaces only.
 func wrap(s string, width int) []string {
 	var lines []string
-	for _, para := range strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n") {
-		para = clean(strings.TrimRight(para, " \t\r"))
-		for longer(para, width) {
-			cut := breakAt(para, width)
-			if cut <= 0 {
-				break // one word longer than the line: keep it whole
-			}
-			lines = append(lines, strings.TrimRight(para[:cut], " "))
-			para = strings.TrimLeft(para[cut:], " ")
+	para := clean(strings.Trim(s, " \t\r\n"))
+	for longer(para, width) {
+		cut := breakAt(para, width)
+		if cut <= 0 {
+			break // one word longer than the line: keep it whole
 		}
-		lines = append(lines, para)
+		lines = append(lines, strings.TrimRight(para[:cut], " "))
+		para = strings.TrimLeft(para[cut:], " ")
 	}
-	for len(lines) > 0 && lines[0] == "" {
-		lines = lines[1:]
-	}
-	for len(lines) > 0 && lines[len(lines)-1] == "" {
-		lines = lines[:len(lines)-1]
-	}
-	return lines
+	return append(lines, para)
 }
 
 // breakAt returns the byte index of the last space within the first width+1 runes of s (so

@@ -12,30 +12,39 @@ import (
 	"testing"
 
 	"github.com/hashicorp/hcl/v2/hclwrite"
+	"github.com/secretwatch/secretwatch/internal/testenv"
 	"github.com/zclconf/go-cty/cty"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
 )
 
-// Tests that need a terraform binary. CI machines may not have one and no provider can be downloaded
-// anywhere, so these skip (saying so) without a binary, and only touch provider-free configurations:
-// formatting, the documents modules, and the variables of the public modules.
+// Tests that need a terraform binary: terraform, or OpenTofu's tofu (scripts/test.sh builds a
+// pinned tofu from the Go module proxy when neither is on PATH). No provider can be downloaded
+// anywhere, so they only touch provider-free configurations: formatting, the documents modules,
+// and the variables of the public modules. Without a binary they skip, saying so — or fail under
+// SECRETWATCH_TEST_REQUIRE=1 (make test).
 
 func terraformBinary(t *testing.T) string {
 	t.Helper()
-	bin, err := exec.LookPath("terraform")
-	if err != nil {
-		t.Skip("no terraform binary on PATH: skipping the checks that run terraform (the Go-side checks of the same files ran)")
+	var bin string
+	for _, name := range []string{"terraform", "tofu"} {
+		if p, err := exec.LookPath(name); err == nil {
+			bin = p
+			break
+		}
+	}
+	if bin == "" {
+		testenv.Unavailable(t, "neither terraform nor tofu on PATH: skipping the checks that run terraform (the Go-side checks of the same files ran)")
 	}
 	out, err := runTerraform(t, bin, t.TempDir(), "version", "-json")
 	var v struct {
-		Version string `json:"terraform_version"`
+		Version string `json:"terraform_version"` // tofu writes the same member
 	}
 	if err != nil || json.Unmarshal([]byte(out), &v) != nil {
-		t.Skipf("%s version failed (%v): skipping the checks that run terraform", bin, err)
+		testenv.Unavailable(t, "%s version failed (%v): skipping the checks that run terraform", bin, err)
 	}
 	var major, minor int
 	if _, err := fmt.Sscanf(v.Version, "%d.%d", &major, &minor); err != nil || major != 1 || minor < 9 {
-		t.Skipf("terraform %s found; the modules need >= 1.9, < 2.0: skipping the checks that run terraform", v.Version)
+		testenv.Unavailable(t, "%s %s found; the modules need >= 1.9, < 2.0: skipping the checks that run terraform", bin, v.Version)
 	}
 	return bin
 }

@@ -26,6 +26,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/secretwatch/secretwatch/detector"
+	"github.com/secretwatch/secretwatch/internal/testenv"
 )
 
 const testTopicARN = "arn:aws:sns:us-east-1:100010001000:secretwatch-alerts"
@@ -227,7 +228,7 @@ func goawsEndpoint(t *testing.T) string {
 	t.Helper()
 	ep := os.Getenv("SECRETWATCH_TEST_SNS")
 	if ep == "" {
-		t.Skip("SECRETWATCH_TEST_SNS is not set: start goaws (.ci/standins.sh does) and set it to its endpoint, e.g. http://127.0.0.1:4100, to run the SNS tests against it")
+		testenv.Unavailable(t, "SECRETWATCH_TEST_SNS is not set: start goaws (.ci/standins.sh does) and set it to its endpoint, e.g. http://127.0.0.1:4100, to run the SNS tests against it")
 	}
 	return ep
 }

@@ -23,6 +23,7 @@ import (
 
 	"github.com/secretwatch/secretwatch/detector"
 	"github.com/secretwatch/secretwatch/internal/storetest"
+	"github.com/secretwatch/secretwatch/internal/testenv"
 )
 
 // These tests run against a real dynalite. Locally:
@@ -35,7 +36,7 @@ func dynamoEndpoint(t testing.TB) string {
 	t.Helper()
 	ep := os.Getenv("SECRETWATCH_TEST_DYNAMODB")
 	if ep == "" {
-		t.Skip(skipMsg)
+		testenv.Unavailable(t, "%s", skipMsg)
 	}
 	return ep
 }
@@ -502,7 +503,7 @@ func TestDynamoOutage(t *testing.T) {
 	dynamoEndpoint(t)
 	node, cli := os.Getenv("SECRETWATCH_TEST_NODE"), os.Getenv("SECRETWATCH_TEST_DYNALITE")
 	if node == "" || cli == "" {
-		t.Skip("SECRETWATCH_TEST_NODE / SECRETWATCH_TEST_DYNALITE not set: run standins_start from .ci/standins.sh")
+		testenv.Unavailable(t, "SECRETWATCH_TEST_NODE / SECRETWATCH_TEST_DYNALITE not set: run standins_start from .ci/standins.sh")
 	}
 	// The large Record writes ~63 whole-secret items, then ~315 principal items: kill dynalite
 	// in the first phase and in the second.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/secretwatch/secretwatch/alerts"
 	"github.com/secretwatch/secretwatch/internal/cli"
+	"github.com/secretwatch/secretwatch/internal/testenv"
 )
 
 const stratus = "../../testdata/detector/stratus-red-team/aws.credential-access.secretsmanager-retrieve-secrets.json"
@@ -31,7 +32,7 @@ const stratusAlerts = 21
 func TestReplayToAWSTargets(t *testing.T) {
 	ddb, snsEP := os.Getenv("SECRETWATCH_TEST_DYNAMODB"), os.Getenv("SECRETWATCH_TEST_SNS")
 	if ddb == "" || snsEP == "" {
-		t.Skip("SECRETWATCH_TEST_DYNAMODB and SECRETWATCH_TEST_SNS are not set: run through scripts/test.sh (it starts dynalite and goaws)")
+		testenv.Unavailable(t, "SECRETWATCH_TEST_DYNAMODB and SECRETWATCH_TEST_SNS are not set: run through scripts/test.sh (it starts dynalite and goaws)")
 	}
 	t.Setenv("AWS_ACCESS_KEY_ID", "local")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "local")

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"log/slog"
 	"os/exec"
 	"strings"
 	"testing"
@@ -72,5 +74,16 @@ func TestLambdaAWSConfig(t *testing.T) {
 	delete(env, "AWS_SECRET_ACCESS_KEY")
 	if _, err := lambdaAWSConfig(getenv); err == nil || !strings.Contains(err.Error(), "AWS_SECRET_ACCESS_KEY") {
 		t.Errorf("missing credentials: %v", err)
+	}
+}
+
+// The Lambda's log lines are bounded whatever a record holds, and stay one JSON line each.
+func TestLambdaLogBounded(t *testing.T) {
+	var buf strings.Builder
+	log := slog.New(levelHandler{Handler: slog.NewJSONHandler(&buf, nil), level: slog.LevelInfo})
+	huge := strings.Repeat("x", 1<<20) + "\n[CRITICAL] forged"
+	log.With("event", huge).Warn("skipping record\n"+huge, "reason", huge, "error", errors.New(huge), slog.Group("g", "v", huge))
+	if buf.Len() > 8<<10 || strings.Count(buf.String(), "\n") != 1 {
+		t.Errorf("a 1 MB value made a %d-byte log of %d lines", buf.Len(), strings.Count(buf.String(), "\n"))
 	}
 }

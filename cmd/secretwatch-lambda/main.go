@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
+	"github.com/secretwatch/secretwatch/alerts"
 	snspub "github.com/secretwatch/secretwatch/alerts/sns"
 	ddbstore "github.com/secretwatch/secretwatch/baseline/dynamodb"
 	"github.com/secretwatch/secretwatch/detector"
@@ -117,7 +118,44 @@ func (h levelHandler) Enabled(ctx context.Context, l slog.Level) bool {
 	return l >= h.level && h.Handler.Enabled(ctx, l)
 }
 
+// maxLogValue bounds one logged string, in bytes: values can come from CloudTrail records (event
+// names, IDs, error messages), and no record may make a huge log line. The JSON handler escapes
+// control characters.
+const maxLogValue = 1024
+
+// Handle writes r with every string attribute bounded.
+func (h levelHandler) Handle(ctx context.Context, r slog.Record) error {
+	out := slog.NewRecord(r.Time, r.Level, alerts.Clip(r.Message, maxLogValue), r.PC)
+	r.Attrs(func(a slog.Attr) bool {
+		out.AddAttrs(boundAttr(a))
+		return true
+	})
+	return h.Handler.Handle(ctx, out)
+}
+
+func boundAttr(a slog.Attr) slog.Attr {
+	switch a.Value.Kind() {
+	case slog.KindString:
+		a.Value = slog.StringValue(alerts.Clip(a.Value.String(), maxLogValue))
+	case slog.KindAny:
+		if err, ok := a.Value.Any().(error); ok {
+			a.Value = slog.StringValue(alerts.Clip(err.Error(), maxLogValue))
+		}
+	case slog.KindGroup:
+		as := a.Value.Group()
+		bounded := make([]any, len(as))
+		for i, g := range as {
+			bounded[i] = boundAttr(g)
+		}
+		a = slog.Group(a.Key, bounded...)
+	}
+	return a
+}
+
 func (h levelHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	for i, a := range as {
+		as[i] = boundAttr(a)
+	}
 	return levelHandler{Handler: h.Handler.WithAttrs(as), level: h.level}
 }
 

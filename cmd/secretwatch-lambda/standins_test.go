@@ -43,6 +43,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	ddbstore "github.com/secretwatch/secretwatch/baseline/dynamodb"
+	"github.com/secretwatch/secretwatch/internal/testenv"
 )
 
 // Environment of the stand-ins, exported by standins_start in .ci/standins.sh.
@@ -73,7 +74,7 @@ func needEnv(tb testing.TB, names ...string) map[string]string {
 		}
 	}
 	if len(missing) > 0 {
-		tb.Skipf("%s not set: this test runs the Lambda against the local stand-ins; start them with "+
+		testenv.Unavailable(tb, "%s not set: this test runs the Lambda against the local stand-ins; start them with "+
 			"`source .ci/standins.sh && standins_install && standins_start` (it exports %s)",
 			strings.Join(missing, ", "), strings.Join(names, ", "))
 	}

@@ -15,6 +15,7 @@ import (
 // An unreadable input does not stop the run: the rest is processed, the alerts are raised, the
 // input is listed, and the exit status is 3 (completed, incomplete).
 func TestUnreadableInputsGoOn(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	allow := allowNone(t)
 	good, err := os.ReadFile(stratus)
@@ -56,6 +57,7 @@ func TestUnreadableInputsGoOn(t *testing.T) {
 // A damaged store, one in use by another run, or a directory: a clear message naming the file
 // and what to do, exit status 1 (never 2, never a stack trace).
 func TestStoreProblems(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	allow := allowNone(t)
 	junk := writeFile(t, dir, "junk.db", strings.Repeat("not a bbolt file\n", 300))
@@ -70,9 +72,9 @@ func TestStoreProblems(t *testing.T) {
 		store string
 		want  []string
 	}{
-		{junk, []string{"junk.db is damaged", "move it aside"}},
-		{zero, []string{"zero.db is damaged", "move it aside"}},
-		{inUse, []string{"in-use.db is in use by another secretwatch run", "--store"}},
+		{junk, []string{"junk.db is damaged", "move it away"}},
+		{zero, []string{"zero.db is damaged", "move it away"}},
+		{inUse, []string{"in-use.db is in use by another secretwatch process", "--store"}},
 		{dir, []string{"is a directory"}},
 	} {
 		_, _, err := runCLI(t, "replay", "--store", tc.store, "--config", allow, stratus)
@@ -88,7 +90,7 @@ func TestStoreProblems(t *testing.T) {
 	}
 	// Permission (not testable as root): the mapping.
 	perm := fmt.Errorf("baseline: open x: %w", &fs.PathError{Op: "open", Path: "x", Err: fs.ErrPermission})
-	if err := storeError("x.db", perm); !strings.Contains(err.Error(), "permission denied: make the file") || strings.Count(err.Error(), "open") > 0 {
+	if err := storeError("x.db", perm); !strings.Contains(err.Error(), "permission denied: check the file") || strings.Count(err.Error(), "open") > 0 {
 		t.Errorf("permission: %v", err)
 	}
 	if !errors.Is(storeError("x", &fs.PathError{Op: "open", Path: "x", Err: fs.ErrNotExist}), fs.ErrNotExist) {

@@ -331,27 +331,29 @@ func openStore(path string, retention time.Duration) (st Store, closeFn func() e
 var errDamaged = errors.New("damaged")
 
 // storeError explains a store that could not be opened to the person at the terminal: which
-// file, what is wrong, what to do.
+// file, what is wrong, what to do (the wording of the store package's own errors, which pass
+// through unchanged when they already say it).
 func storeError(path string, err error) error {
 	name := alerts.Escape(path)
-	var pe *fs.PathError
 	switch {
 	case errors.Is(err, bolt.ErrInUse), errors.Is(err, berrors.ErrTimeout):
-		return fmt.Errorf("store %s is in use by another secretwatch run (it holds the file's lock): wait for it to finish, or pass --store with another file", name)
+		return fmt.Errorf("store %s is in use by another secretwatch process: wait for it to finish, or pass another --store", name)
 	case errors.Is(err, bolt.ErrNotFile):
 		return fmt.Errorf("%s: pass a file path to --store", alerts.Escape(err.Error()))
 	case errors.Is(err, bolt.ErrDamaged):
-		return fmt.Errorf("store %s is damaged or not a secretwatch store: move it aside and replay again to rebuild the baselines from the logs, or pass --store with another file", name)
+		return fmt.Errorf("store %s is damaged or not a secretwatch store; it only caches what the logs say: move it away (or delete it) and replay the logs again to rebuild it", name)
 	case errors.Is(err, fs.ErrPermission):
-		return fmt.Errorf("store %s: permission denied: make the file (and its directory) readable and writable for this user, or pass --store with another file", name)
-	case errors.As(err, &pe):
-		// The operating system's error (a directory, a missing directory, a full disk): as it is.
-		return fmt.Errorf("store %s: %s %s: %w", name, pe.Op, alerts.Escape(pe.Path), pe.Err)
-	default:
-		// Everything else bbolt says on open is about the file's content (bad meta pages,
-		// checksums, "file size too small"), or a panic recovered on it.
-		return fmt.Errorf("store %s is damaged or not a secretwatch store (%s): move it aside and replay again to rebuild the baselines from the logs, or pass --store with another file", name, alerts.Clip(alerts.Escape(err.Error()), 300))
+		return fmt.Errorf("store %s: permission denied: check the file's and its directory's permissions, or pass another --store", name)
+	case errors.Is(err, errDamaged), errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrVersionMismatch),
+		errors.Is(err, berrors.ErrChecksum), strings.Contains(err.Error(), "file size too small"):
+		return fmt.Errorf("store %s is damaged (%s); it only caches what the logs say: move it away (or delete it) and replay the logs again to rebuild it", name, alerts.Clip(alerts.Escape(err.Error()), 300))
 	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		// The operating system's error (a directory, a missing directory, a full disk).
+		return fmt.Errorf("store %s: %s %s: %w", name, pe.Op, alerts.Escape(pe.Path), pe.Err)
+	}
+	return err
 }
 
 type summary struct {

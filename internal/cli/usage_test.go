@@ -194,6 +194,7 @@ func TestTimeRange(t *testing.T) {
 // Text output: the summary table first, most severe first, then the alerts in full in the
 // same order; the stderr summary has the severities, other services' events and the store.
 func TestTextOutputOrder(t *testing.T) {
+	t.Parallel()
 	out, errOut, err := runCLI(t, "replay", "--store", ":memory:", "--config", example+"/allowlist.yaml", example)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, errOut)
@@ -249,5 +250,16 @@ func TestReplayRepeatsAllowListWarnings(t *testing.T) {
 	}
 	if !strings.Contains(errOut, `star.yaml:3: warning: principal "*" allows everybody`) {
 		t.Errorf("replay does not repeat the allow-list's warning:\n%s", errOut)
+	}
+}
+
+// learn shows progress like replay does (on stderr, never on stdout).
+func TestLearnProgress(t *testing.T) {
+	out, errOut, err := runCLI(t, "learn", "--progress", "always", stratus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(errOut, "records/s") || strings.Contains(out, "records/s") {
+		t.Errorf("progress: stderr %q", errOut)
 	}
 }

@@ -95,13 +95,16 @@ locals {
         }
       },
       {
-        # CloudWatch alarms publish to the encrypted alarms topic. AWS documents no narrower condition
-        # for this service principal; the alarms topic policy restricts which alarms may publish.
+        # CloudWatch alarms publish to the encrypted alarms topic: only on behalf of this account's
+        # alarms (the alarms topic policy further restricts which alarms may publish).
         Sid       = "CloudWatchAlarmsPublishToEncryptedTopic"
         Effect    = "Allow"
         Principal = { Service = "cloudwatch.amazonaws.com" }
         Action    = ["kms:Decrypt", "kms:GenerateDataKey"]
         Resource  = "*"
+        Condition = {
+          StringEquals = { "aws:SourceAccount" = var.account_id }
+        }
       },
     ],
     !var.table_encrypted_with_key ? [] : [
