@@ -122,14 +122,36 @@ func (c *countWriter) Write(p []byte) (int, error) {
 }
 
 func TestWriteBenchTrail(t *testing.T) {
-	if *benchTrailDir == "" {
-		t.Skip("set -benchtrail DIR to write the benchmark trail")
+	dir, mb := *benchTrailDir, *benchTrailMB
+	if dir == "" {
+		// Without -benchtrail: a small trail, read back, so that the generator the throughput
+		// benchmarks rely on is itself tested (file layout, record count, service mix).
+		dir, mb = t.TempDir(), 2
 	}
-	files, records, err := writeBenchTrail(*benchTrailDir, *benchTrailMB)
+	files, records, err := writeBenchTrail(dir, mb)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("%d files, %d records in %s", files, records, *benchTrailDir)
+	t.Logf("%d files, %d records in %s", files, records, dir)
+	if *benchTrailDir != "" {
+		return
+	}
+	n, other := 0, 0
+	for it := range Read(t.Context(), []string{dir}) {
+		if it.Err != nil {
+			t.Fatalf("reading the generated trail: %v", it.Err)
+		}
+		n++
+		if it.Record.EventSource != "secretsmanager.amazonaws.com" {
+			other++
+		}
+	}
+	if files == 0 || n != records {
+		t.Fatalf("read %d records from %d files, the generator says %d", n, files, records)
+	}
+	if f := float64(other) / float64(n); f < 0.7 || f > 0.9 {
+		t.Errorf("%.0f %% other-service records, want about 80 %% like a real trail", 100*f)
+	}
 }
 
 // benchMayHandle is detector.MayHandle (which imports this package): some handled event source,

@@ -155,9 +155,6 @@ func TestDecodeBombMemory(t *testing.T) {
 // With workers, records of up to MaxRecordBytes waiting in the files' queues stay within their
 // byte budget: the live heap stays far below what three files of large records would need.
 func TestReadWorkersBoundedMemory(t *testing.T) {
-	if raceEnabled() {
-		t.Skip("heap figures under -race are not the program's")
-	}
 	dir := t.TempDir()
 	rec := bigRecord(900 << 10)
 	var paths []string

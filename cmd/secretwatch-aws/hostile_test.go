@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/secretwatch/secretwatch/internal/cli"
+	"github.com/secretwatch/secretwatch/internal/testenv"
 )
 
 // A denied GetSecretValue with a ~2,000-character secretId (the API allows 2,048) and one with a
@@ -19,7 +20,7 @@ import (
 func TestReplayHostileSecretIDToDynamo(t *testing.T) {
 	ddb := os.Getenv("SECRETWATCH_TEST_DYNAMODB")
 	if ddb == "" {
-		t.Skip("SECRETWATCH_TEST_DYNAMODB is not set: run through scripts/test.sh (it starts dynalite)")
+		testenv.Unavailable(t, "SECRETWATCH_TEST_DYNAMODB is not set: run through scripts/test.sh (it starts dynalite)")
 	}
 	t.Setenv("AWS_ACCESS_KEY_ID", "local")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "local")
