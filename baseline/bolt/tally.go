@@ -62,32 +62,47 @@ func decodeTallySize(v []byte) (int, error) {
 // Tally implements detector.Tallier: one transaction that adds the members not yet in the set
 // (until it holds limit), and forgets the windows older than the retention before the store's
 // "now" (localstate.State: the latest event time seen, never past the clock plus FutureSkew, so a
-// window dated 2099 is kept but forgets nothing). With no members it only reads.
+// window dated 2099 is kept but forgets nothing). With no members, or none new, it only reads.
 func (s *Store) Tally(ctx context.Context, key string, window time.Time, members []string, limit int) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
 	size := tallySizeKey(key, window)
+	// Read first: a set that is full or already holds every member (a reader's usual secrets,
+	// a redelivery) needs no write transaction — most calls of a replay.
 	var n int
-	if len(members) == 0 {
-		err := s.db.View(func(tx *bbolt.Tx) error {
-			b := tx.Bucket(bucketTally)
-			if b == nil {
-				return nil
-			}
-			var err error
-			n, err = decodeTallySize(b.Get(size))
-			return err
-		})
-		if err != nil {
-			return 0, fmt.Errorf("bolt: tally %q: %w", key, err)
+	changes := false
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketTally)
+		if b == nil {
+			changes = len(members) > 0
+			return nil
 		}
+		var err error
+		if n, err = decodeTallySize(b.Get(size)); err != nil {
+			return err
+		}
+		for _, m := range members {
+			if n >= limit {
+				break
+			}
+			if b.Get(tallyMemberKey(size, m)) == nil {
+				changes = true
+				break
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("bolt: tally %q: %w", key, err)
+	}
+	if !changes {
 		return min(n, max(limit, 0)), nil
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	prevMax := s.st.MaxHour
-	err := s.db.Update(func(tx *bbolt.Tx) error {
+	err = s.db.Update(func(tx *bbolt.Tx) error {
 		b, err := tx.CreateBucketIfNotExists(bucketTally)
 		if err != nil {
 			return err
