@@ -12,7 +12,7 @@ var _ detector.Tallier = (*MemoryStore)(nil)
 // tallies are the distinct sets of detector.Tallier, by (key, window).
 type tallies struct {
 	sets   map[tallyID]map[string]struct{}
-	newest time.Time // latest window seen: tallies older than the retention before it are dropped
+	pruned int64 // the store's "now" (localstate.State.MaxHour) at the last pruning
 }
 
 type tallyID struct {
@@ -22,7 +22,8 @@ type tallyID struct {
 
 // Tally implements detector.Tallier. Adding a member twice changes nothing (idempotent under
 // redelivery and retries); a set keeps at most limit members; windows older than the store's
-// retention before the newest window are forgotten.
+// retention before the store's "now" are forgotten (localstate.State: the latest event time seen,
+// never past the clock, so a window dated 2099 forgets nothing).
 func (m *MemoryStore) Tally(ctx context.Context, key string, window time.Time, members []string, limit int) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
@@ -33,9 +34,12 @@ func (m *MemoryStore) Tally(ctx context.Context, key string, window time.Time, m
 	if t.sets == nil {
 		t.sets = map[tallyID]map[string]struct{}{}
 	}
-	if len(members) > 0 && window.After(t.newest) {
-		t.newest = window
-		horizon := t.newest.Add(-m.st.Retention).Unix()
+	if len(members) > 0 {
+		m.st.Observe(window)
+	}
+	if m.st.MaxHour > t.pruned {
+		t.pruned = m.st.MaxHour
+		horizon := m.st.Horizon() * 3600
 		for id := range t.sets {
 			if id.window < horizon {
 				delete(t.sets, id)

@@ -1,6 +1,9 @@
 package baseline
 
 import (
+	"github.com/secretwatch/secretwatch/detector"
+	"github.com/secretwatch/secretwatch/internal/storetest"
+
 	"testing"
 	"time"
 )
@@ -30,4 +33,8 @@ func TestMemoryTally(t *testing.T) {
 			t.Errorf("Tally(%s, %s, %v) = %d, %v; want %d", tt.key, tt.window.Format(time.RFC3339), tt.members, got, err, tt.want)
 		}
 	}
+}
+
+func TestMemoryTallierContract(t *testing.T) {
+	storetest.Tallier(t, func(t *testing.T) detector.Tallier { return NewMemoryStore(testRetention) })
 }

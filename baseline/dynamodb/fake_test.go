@@ -62,12 +62,18 @@ func (f *fakeDB) apply(in *dynamodb.UpdateItemInput) map[string]types.AttributeV
 		case attrReads, attrDenied, attrCount:
 			n, _ := strconv.ParseInt(v.(*types.AttributeValueMemberN).Value, 10, 64)
 			item[attr] = &types.AttributeValueMemberN{Value: strconv.FormatInt(numAttr(item[attr])+n, 10)}
-		case attrIDs:
+		case attrIDs, attrMembers: // ADD to a string set: a union
 			var old []string
 			if ss, ok := item[attr].(*types.AttributeValueMemberSS); ok {
 				old = ss.Value
 			}
-			item[attr] = &types.AttributeValueMemberSS{Value: append(slices.Clone(old), v.(*types.AttributeValueMemberSS).Value...)}
+			union := slices.Clone(old)
+			for _, m := range v.(*types.AttributeValueMemberSS).Value {
+				if !slices.Contains(union, m) {
+					union = append(union, m)
+				}
+			}
+			item[attr] = &types.AttributeValueMemberSS{Value: union}
 		default:
 			item[attr] = v
 		}

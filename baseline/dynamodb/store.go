@@ -131,6 +131,7 @@ type Store struct {
 
 	mu      sync.Mutex
 	secrets map[string]*secretCache
+	tally   tallyFull // Tally sets known full (tally.go)
 }
 
 var (

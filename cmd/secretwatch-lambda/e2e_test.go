@@ -313,8 +313,21 @@ func (r *rig) checkTable() map[string]map[string]any {
 	if len(v.Unknown) != 0 {
 		fail("items the design does not have: %v", v.Unknown)
 	}
-	if len(v.Series) != 2*e2eReads || len(v.Alerts) != e2eReads || v.Items != 3*e2eReads {
-		fail("table: %d items, %d series, %d alert items; want %d, %d, %d", v.Items, len(v.Series), len(v.Alerts), 3*e2eReads, 2*e2eReads, e2eReads)
+	if len(v.Series) != 2*e2eReads || len(v.Alerts) != e2eReads || v.Items != 3*e2eReads+len(v.Tallies) {
+		fail("table: %d items, %d series, %d alert items; want %d, %d, %d", v.Items, len(v.Series), len(v.Alerts), 3*e2eReads+len(v.Tallies), 2*e2eReads, e2eReads)
+	}
+	// The window tallies the rules keep in the table (docs/dynamodb.md, "Tally items"): the
+	// principal's distinct secrets in the Stratus window, and its ListSecrets by window and day.
+	wantTallies := map[string]int{"bulk": e2eReads, "enum": 1, "enum-day": 1}
+	for k, n := range v.Tallies {
+		rule, _, _ := strings.Cut(strings.TrimPrefix(k, "T#"), "|")
+		if !strings.Contains(k, "|"+e2ePrincipal+" W#") || wantTallies[rule] != n {
+			fail("tally item %s holds %d members; want one item per rule of %v", k, n, wantTallies)
+		}
+		delete(wantTallies, rule)
+	}
+	if len(wantTallies) != 0 {
+		fail("tally items missing: %v", wantTallies)
 	}
 	for _, ev := range r.corpus {
 		if !ev.isRead() {
@@ -688,8 +701,9 @@ func TestE2EOutage(t *testing.T) {
 			}
 		}
 	}
-	if len(v.Series) != 15 || len(v.Alerts) != 7 || v.Items != 22 {
-		t.Errorf("after the crash: %d series, %d alert items, %d items; want 15, 7, 22", len(v.Series), len(v.Alerts), v.Items)
+	// Items: the counters and alerts, and the principal's bulk-retrieval tally (one window).
+	if len(v.Series) != 15 || len(v.Alerts) != 7 || len(v.Tallies) != 1 || v.Items != 23 {
+		t.Errorf("after the crash: %d series, %d alert items, %d tally items, %d items; want 15, 7, 1, 23", len(v.Series), len(v.Alerts), len(v.Tallies), v.Items)
 	}
 
 	// dynalite dies again, in a batch of everything, between its whole-secret writes (all done)

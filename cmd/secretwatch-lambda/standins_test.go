@@ -489,6 +489,7 @@ type tableView struct {
 	Items   int
 	Series  map[[2]string]*seriesView // (secret, principal); principal "" = the whole secret
 	Alerts  map[string]alertItem      // pk without "A#": rule|secret|principal
+	Tallies map[string]int            // tally items (detector.Tallier): "pk sk" → members
 	Unknown []string
 }
 
@@ -516,7 +517,7 @@ func numAttr(tb testing.TB, v any) int64 {
 
 func viewTable(tb testing.TB, items map[string]map[string]any) tableView {
 	tb.Helper()
-	v := tableView{Items: len(items), Series: map[[2]string]*seriesView{}, Alerts: map[string]alertItem{}}
+	v := tableView{Items: len(items), Series: map[[2]string]*seriesView{}, Alerts: map[string]alertItem{}, Tallies: map[string]int{}}
 	keys := slices.Sorted(func(yield func(string) bool) {
 		for k := range items {
 			if !yield(k) {
@@ -554,6 +555,9 @@ func viewTable(tb testing.TB, items map[string]map[string]any) tableView {
 			a.Delivered, _ = it["dl"].(bool)
 			a.Window, _ = it["sk"].(string)
 			v.Alerts[strings.TrimPrefix(pk, "A#")] = a
+		case strings.HasPrefix(pk, "T#"):
+			m, _ := it["m"].([]string)
+			v.Tallies[pk+" "+it["sk"].(string)] = len(m)
 		default:
 			v.Unknown = append(v.Unknown, k)
 		}
