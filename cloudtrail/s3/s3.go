@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/secretwatch/secretwatch/cloudtrail"
@@ -282,17 +281,12 @@ func Streams(api API, objs []Object) []cloudtrail.Stream {
 	return out
 }
 
-// NewClient is an S3 client from the default AWS credential chain (environment, shared config
-// and SSO, instance or task role). A non-empty endpoint (a stand-in such as gofakes3 or s3rver)
-// is used with path-style addressing.
-func NewClient(ctx context.Context, endpoint string) (*awss3.Client, error) {
-	cfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("s3: AWS configuration: %w", err)
-	}
+// NewFromConfig is an S3 client of cfg (its credentials and region). A non-empty endpoint (a
+// stand-in such as gofakes3 or s3rver) is used with path-style addressing.
+func NewFromConfig(cfg aws.Config, endpoint string) (*awss3.Client, error) {
 	if endpoint != "" {
 		if u, err := url.Parse(endpoint); err != nil || u.Scheme == "" || u.Host == "" {
-			return nil, fmt.Errorf("s3: --s3-endpoint %q is not a URL (http://host:port)", clip(endpoint))
+			return nil, fmt.Errorf("s3: endpoint %q is not a URL (http://host:port)", clip(endpoint))
 		}
 		if cfg.Region == "" {
 			cfg.Region = "us-east-1"

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/config"
+
 	"github.com/secretwatch/secretwatch/cloudtrail"
 	cts3 "github.com/secretwatch/secretwatch/cloudtrail/s3"
 	"github.com/secretwatch/secretwatch/internal/s3test"
@@ -62,7 +64,11 @@ func newClient(t *testing.T, prefix string) (*s3test.Server, cts3.API) {
 	srv.Put(t, bucket, prefix+"111122223333/CloudTrail-Digest/eu-west-1/2026/03/02/111122223333_CloudTrail-Digest_eu-west-1_t_20260302T0000Z.json.gz", "../../testdata/example/allowlist.yaml")
 	srv.Put(t, bucket, prefix+"111122223333/CloudTrail-Insight/eu-west-1/2026/03/02/111122223333_CloudTrailInsight_eu-west-1_20260302T0000Z_x.json.gz", "../../testdata/example/allowlist.yaml")
 	srv.Put(t, bucket, prefix+"111122223333/CloudTrail/eu-west-1/2026/03/02/marker.txt", "../../testdata/example/allowlist.yaml")
-	c, err := cts3.NewClient(t.Context(), srv.URL)
+	cfg, err := config.LoadDefaultConfig(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := cts3.NewFromConfig(cfg, srv.URL)
 	if err != nil {
 		t.Fatal(err)
 	}

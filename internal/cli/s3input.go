@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/config"
+
 	"github.com/secretwatch/secretwatch/alerts"
 	"github.com/secretwatch/secretwatch/cloudtrail"
 	cts3 "github.com/secretwatch/secretwatch/cloudtrail/s3"
@@ -64,9 +66,15 @@ func openInputs(ctx context.Context, paths []string, s3f s3Flags, span timeSpan,
 		}
 		uris = append(uris, u)
 	}
-	client, err := cts3.NewClient(ctx, s3f.endpoint)
+	// The default credential chain (environment, shared config and SSO, instance or task
+	// role), loaded only when an s3:// path is given.
+	cfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("s3: AWS configuration: %w", err)
+	}
+	client, err := cts3.NewFromConfig(cfg, s3f.endpoint)
+	if err != nil {
+		return nil, fmt.Errorf("%w: --s3-endpoint: %v", errUsage, err)
 	}
 	var window cts3.Span
 	if span.from.raw != "" {
