@@ -233,3 +233,23 @@ func TestStreamsReadAsFiles(t *testing.T) {
 		t.Errorf("cancelled read ends with %+v", last)
 	}
 }
+
+// FuzzParseURI: any string parses to a valid bucket and a bounded prefix that print back to the
+// input, or is refused.
+func FuzzParseURI(f *testing.F) {
+	for _, s := range []string{"s3://bucket/AWSLogs/", "s3://b", "s3://a.b-c/x/y", "s3:///", "s3://UP/x", "s3://bucket/\n"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		u, err := cts3.ParseURI(s)
+		if err != nil {
+			return
+		}
+		if len(u.Bucket) < 3 || len(u.Bucket) > 63 || len(u.Prefix) > 1024 || strings.ContainsAny(u.Bucket, "/ \n") {
+			t.Fatalf("%q parsed to %+v", s, u)
+		}
+		if got := u.String(); got != s && got != s+"/" {
+			t.Fatalf("%q printed back as %q", s, got)
+		}
+	})
+}
