@@ -216,6 +216,10 @@ func TestReplayS3Span(t *testing.T) {
 	if l, r := line(local, "secret reads:"), line(remote, "secret reads:"); l == "" || l != r {
 		t.Errorf("reads in span: local %q, s3 %q", l, r)
 	}
+	_, bar, err := runCLI(t, append([]string{"replay", "--progress", "always", "--s3-endpoint", srv.URL, "s3://" + s3Bucket + "/AWSLogs/"}, span...)...)
+	if err != nil || !strings.Contains(bar, "/6 files") || !strings.Contains(bar, "%") {
+		t.Errorf("progress bar of an S3 replay (6 objects in the span's days): %v\n%q", err, bar)
+	}
 	for _, k := range s3test.Gets(srv.Requests(), s3Bucket) {
 		if !strings.Contains(k, "/2026/03/04/") && !strings.Contains(k, "/2026/03/05/") && !strings.Contains(k, "/2026/03/06/") {
 			t.Errorf("downloaded %s, outside the span's days", k)
