@@ -81,7 +81,7 @@ func Read(ctx context.Context, paths []string, opts ...Option) iter.Seq[Item] {
 		o(&cfg)
 	}
 	if cfg.workers > 1 {
-		return readParallel(ctx, paths, cfg)
+		return readParallel(ctx, pathUnits(paths, cfg), cfg)
 	}
 	return func(yield func(Item) bool) {
 		done := false
@@ -125,11 +125,75 @@ func Read(ctx context.Context, paths []string, opts ...Option) iter.Seq[Item] {
 	}
 }
 
-// readParallel is Read with cfg.workers files decoded at once. A dispatcher walks the inputs in
-// order and hands each file to a goroutine that decodes it into its own bounded channel; the
-// channels are queued in input order (at most cfg.workers ahead of the consumer), so items come
-// out exactly as a sequential Read would yield them.
-func readParallel(ctx context.Context, paths []string, cfg readConfig) iter.Seq[Item] {
+// unit is one input of readParallel: an item to hand over as it is (an error found while
+// listing), or a function that reads one file or stream and yields its items.
+type unit struct {
+	item *Item
+	read func(ctx context.Context, yield func(Item) bool)
+}
+
+// pathUnits lists paths as Read does, one unit per file or listing error.
+func pathUnits(paths []string, cfg readConfig) iter.Seq[unit] {
+	return func(yield func(unit) bool) {
+		for _, p := range paths {
+			files, errs := expand(p)
+			for _, err := range errs {
+				if !yield(unit{item: &Item{Source: errorPath(err, p), Err: err}}) {
+					return
+				}
+			}
+			for _, f := range files {
+				if !yield(unit{read: func(_ context.Context, y func(Item) bool) { readFile(f, cfg, y) }}) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// Stream is an input of ReadStreams that is not a local file: an object in S3, say.
+type Stream struct {
+	// Name is the Source of its items (for example s3://bucket/key).
+	Name string
+	// Open opens the stream; it is called once, when a worker is free to read it, and the
+	// stream is closed when read. An error is yielded as one item wrapping ErrUnreadable.
+	Open func(ctx context.Context) (io.ReadCloser, error)
+}
+
+// ReadStreams is Read over streams instead of paths: each stream is decoded as Decode does, up
+// to WithWorkers of them at once with the same bounded memory, and the items come out in the
+// order of streams, whatever the parallelism. When ctx is done, ReadStreams yields one item
+// whose error wraps ctx's error and stops.
+func ReadStreams(ctx context.Context, streams []Stream, opts ...Option) iter.Seq[Item] {
+	cfg := readConfig{stdin: os.Stdin}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	cfg.workers = max(cfg.workers, 1)
+	units := func(yield func(unit) bool) {
+		for _, s := range streams {
+			read := func(ctx context.Context, y func(Item) bool) {
+				rc, err := s.Open(ctx)
+				if err != nil {
+					y(Item{Source: s.Name, Err: unreadable(err)})
+					return
+				}
+				defer rc.Close()
+				decodeStream(rc, s.Name, cfg.keep, y)
+			}
+			if !yield(unit{read: read}) {
+				return
+			}
+		}
+	}
+	return readParallel(ctx, units, cfg)
+}
+
+// readParallel reads units with cfg.workers of them decoded at once. A dispatcher walks the
+// inputs in order and hands each to a goroutine that decodes it into its own bounded channel;
+// the channels are queued in input order (at most cfg.workers ahead of the consumer), so items
+// come out exactly as a sequential Read would yield them.
+func readParallel(ctx context.Context, units iter.Seq[unit], cfg readConfig) iter.Seq[Item] {
 	return func(yield func(Item) bool) {
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()
@@ -144,55 +208,50 @@ func readParallel(ctx context.Context, paths []string, cfg readConfig) iter.Seq[
 					return false
 				}
 			}
-			single := func(it Item) bool {
-				q := fileQueue{chunks: make(chan []Item, 1), budget: semaphore.NewWeighted(pendingBytes)}
-				q.chunks <- []Item{it}
-				close(q.chunks)
-				return queue(q)
-			}
-			for _, p := range paths {
-				files, errs := expand(p)
-				for _, err := range errs {
-					if !single(Item{Source: errorPath(err, p), Err: err}) {
-						return
-					}
-				}
-				for _, f := range files {
-					q := fileQueue{chunks: make(chan []Item, pendingItems/chunkItems), budget: semaphore.NewWeighted(pendingBytes)}
+			for u := range units {
+				if u.item != nil {
+					q := fileQueue{chunks: make(chan []Item, 1), budget: semaphore.NewWeighted(pendingBytes)}
+					q.chunks <- []Item{*u.item}
+					close(q.chunks)
 					if !queue(q) {
 						return
 					}
-					go func() {
-						defer close(q.chunks)
-						var chunk []Item
-						send := func() bool {
-							if len(chunk) == 0 {
-								return true
-							}
-							select {
-							case q.chunks <- chunk:
-								chunk = nil
-								return true
-							case <-ctx.Done():
+					continue
+				}
+				q := fileQueue{chunks: make(chan []Item, pendingItems/chunkItems), budget: semaphore.NewWeighted(pendingBytes)}
+				if !queue(q) {
+					return
+				}
+				go func() {
+					defer close(q.chunks)
+					var chunk []Item
+					send := func() bool {
+						if len(chunk) == 0 {
+							return true
+						}
+						select {
+						case q.chunks <- chunk:
+							chunk = nil
+							return true
+						case <-ctx.Done():
+							return false
+						}
+					}
+					u.read(ctx, func(it Item) bool {
+						if w := itemWeight(it); w > 0 && !q.budget.TryAcquire(w) {
+							// Hand over what is held first: the consumer frees the budget.
+							if !send() || q.budget.Acquire(ctx, w) != nil {
 								return false
 							}
 						}
-						readFile(f, cfg, func(it Item) bool {
-							if w := itemWeight(it); w > 0 && !q.budget.TryAcquire(w) {
-								// Hand over what is held first: the consumer frees the budget.
-								if !send() || q.budget.Acquire(ctx, w) != nil {
-									return false
-								}
-							}
-							if chunk == nil {
-								chunk = make([]Item, 0, chunkItems)
-							}
-							chunk = append(chunk, it)
-							return len(chunk) < chunkItems || send()
-						})
-						send()
-					}()
-				}
+						if chunk == nil {
+							chunk = make([]Item, 0, chunkItems)
+						}
+						chunk = append(chunk, it)
+						return len(chunk) < chunkItems || send()
+					})
+					send()
+				}()
 			}
 		}()
 	consume:
@@ -344,6 +403,14 @@ func expand(p string) ([]string, []error) {
 	}
 	return files, errs
 }
+
+// IsLogName reports whether a file (or object) of this base name is one Read reads in a tree:
+// *.json, *.jsonl or *.ndjson, optionally .gz, and not a CloudTrail digest file.
+func IsLogName(name string) bool { return isLogName(name) }
+
+// LogTime is the delivery time in a CloudTrail log file name (…_20171211T1505Z_…), or the
+// zero time: Files sorts by it.
+func LogTime(name string) time.Time { return timeInName(name) }
 
 // isLogName reports whether a file in a tree is one Read should read.
 func isLogName(name string) bool {

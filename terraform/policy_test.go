@@ -34,6 +34,10 @@ var (
 	trailARN     = arnP + "cloudtrail:" + region + ":" + acct + ":trail/secretwatch-trail"
 	bucketARN    = "arn:aws:s3:::secretwatch-trail-20260101"
 	logGroupARN  = arnP + "logs:" + region + ":" + acct + ":log-group:/aws/lambda/secretwatch"
+	functionARN  = arnP + "lambda:" + region + ":" + acct + ":function:secretwatch"
+	fanoutBucket = "org-trail-bucket"
+	fanoutPrefix = "AWSLogs/o-abcdefghij/"
+	machineARN   = arnP + "states:" + region + ":" + acct + ":stateMachine:secretwatch-backfill"
 )
 
 // docScenario is one set of inputs of the main documents module, as the main module passes them.
@@ -42,6 +46,7 @@ type docScenario struct {
 	inputs        map[string]cty.Value
 	batch         bool
 	awsOwnedTable bool
+	fanout        bool
 }
 
 func mainDocScenarios() []docScenario {
@@ -78,6 +83,9 @@ func mainDocScenarios() []docScenario {
 	full["source_account_ids"] = strList("444455556666", "777788889999")
 	full["source_organization_id"] = str("o-abcdefghij")
 	full["rule_arns"] = strList(ruleARN, centralRule)
+	full["lambda_function_arn"] = str(functionARN)
+	full["fanout_bucket_name"] = str(fanoutBucket)
+	full["fanout_prefix"] = str(fanoutPrefix)
 
 	owned := base()
 	owned["on_failure_queue_arn"] = str(onFailARN)
@@ -86,7 +94,7 @@ func mainDocScenarios() []docScenario {
 	return []docScenario{
 		{name: "direct-minimal", inputs: direct},
 		{name: "direct-aws-owned-table-key", inputs: owned, awsOwnedTable: true},
-		{name: "batch-everything", inputs: full, batch: true},
+		{name: "batch-everything", inputs: full, batch: true, fanout: true},
 	}
 }
 
@@ -137,6 +145,9 @@ var documentOutputs = map[string]map[string]policyKind{
 		"on_failure_queue_policy":     resourcePolicy,
 		"trail_bucket_policy":         resourcePolicy,
 		"central_bus_policy":          resourcePolicy,
+		"fanout_assume_role_policy":   trustPolicy,
+		"fanout_role_policy":          identityPolicy,
+		"fanout_definition":           notAPolicy,
 	},
 	forwarderDocuments: {
 		"event_pattern":      notAPolicy,
@@ -317,6 +328,9 @@ func checkIdentity(t *testing.T, doc policyDoc, namespace string) {
 			if len(services) != 1 || !services[m[1]] {
 				t.Errorf("%s/%s: resource %q (service %s) for actions %v", doc.name, st.Sid, r, m[1], st.Action)
 			}
+			if strings.Contains(r, "*") && fanoutWildcard(st.Action, r) {
+				continue
+			}
 			if strings.Contains(r, "*") {
 				if !(m[1] == "logs" && strings.HasSuffix(r, ":*") && !strings.Contains(strings.TrimSuffix(r, ":*"), "*") && strings.Contains(r, ":log-group:/aws/lambda/")) {
 					t.Errorf("%s/%s: wildcard in resource %q", doc.name, st.Sid, r)
@@ -489,6 +503,12 @@ func TestPolicyDocuments(t *testing.T) {
 				}
 			} else {
 				want["sqs:SendMessage"] = []string{onFailARN}
+			}
+			if sc.fanout {
+				want["s3:GetObject"] = []string{"arn:aws:s3:::" + fanoutBucket + "/" + fanoutPrefix + "*"}
+				checkFanout(t, docs, out["fanout_definition"])
+			} else if !out["fanout_definition"].IsNull() || docs["fanout_role_policy"].name != "" || docs["fanout_assume_role_policy"].name != "" {
+				t.Errorf("fan-out documents set without fan-out")
 			}
 			lambda := docs["lambda_role_policy"]
 			if got := grants(lambda); !reflect.DeepEqual(got, want) {

@@ -355,6 +355,10 @@ func validationCases() []validationCase {
 				"batch_queue_age_threshold_seconds":  one("batch_queue_age_threshold_seconds", cty.NumberIntVal(10)),
 				"kms_deletion_window_days":           one("kms_deletion_window_days", cty.NumberIntVal(6)),
 				"read_anomaly_band_width":            one("read_anomaly_band_width", cty.NumberIntVal(0)),
+				"backfill_fanout_bucket":             one("backfill_fanout_bucket", str("Trail_Bucket")),
+				"backfill_fanout_prefix":             one("backfill_fanout_prefix", str("AWSLogs/*")),
+				"backfill_fanout_batch_size":         one("backfill_fanout_batch_size", cty.NumberIntVal(1001)),
+				"backfill_fanout_max_concurrency":    one("backfill_fanout_max_concurrency", cty.NumberIntVal(0)),
 			},
 		},
 		{

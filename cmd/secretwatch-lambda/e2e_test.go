@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -218,6 +219,7 @@ type rig struct {
 	want      map[string]*detector.Alert
 	received  map[string]int // alerts received (raw queue), by secret
 	enveloped map[string]int
+	extraEnv  map[string]string // added to the function's environment (e.g. an S3 endpoint)
 }
 
 func newRig(t *testing.T, env map[string]string, ddbURL string) *rig {
@@ -249,8 +251,9 @@ func (r *rig) coldStart() {
 	if r.emu != nil {
 		r.emu.stop()
 	}
-	r.emu = startEmulator(r.t, r.env[envTestRIE], r.taskDir,
-		lambdaEnv(r.t, r.taskDir, r.table, r.sns.topicARN, r.proxy.URL(), r.env[envTestSNS]))
+	env := lambdaEnv(r.t, r.taskDir, r.table, r.sns.topicARN, r.proxy.URL(), r.env[envTestSNS])
+	maps.Copy(env, r.extraEnv)
+	r.emu = startEmulator(r.t, r.env[envTestRIE], r.taskDir, env)
 }
 
 // single delivers each event through the EventBridge entry shape and wants each to succeed

@@ -11,12 +11,14 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/secretwatch/secretwatch/cloudtrail"
+	cts3 "github.com/secretwatch/secretwatch/cloudtrail/s3"
 	"github.com/secretwatch/secretwatch/detector"
 )
 
 // handler runs the detector for one invocation. It accepts the two shapes EventBridge delivers
 // in: one event per invocation (EventBridge → Lambda) and batches of events through SQS
-// (EventBridge → SQS → Lambda, with ReportBatchItemFailures).
+// (EventBridge → SQS → Lambda, with ReportBatchItemFailures); and, for a backfill, batches of
+// trail-bucket keys from a Step Functions Distributed Map (backfill.go).
 type handler struct {
 	det     *detector.Detector
 	sup     detector.Suppressor
@@ -24,6 +26,7 @@ type handler struct {
 	metrics detector.MetricsRecorder
 	log     *slog.Logger
 	now     func() time.Time
+	s3      cts3.API // reads the backfill's objects
 }
 
 // envelope tells the two invocation shapes apart.
@@ -44,6 +47,9 @@ func (h *handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) 
 			return nil, fmt.Errorf("lambda: decode SQS event: %w", err)
 		}
 		return h.handleSQS(ctx, ev)
+	}
+	if isBackfill(raw) {
+		return h.handleBackfill(ctx, raw)
 	}
 	return nil, h.handleEventBridge(ctx, raw)
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/secretwatch/secretwatch/alerts"
 	snspub "github.com/secretwatch/secretwatch/alerts/sns"
 	ddbstore "github.com/secretwatch/secretwatch/baseline/dynamodb"
+	cts3 "github.com/secretwatch/secretwatch/cloudtrail/s3"
 	"github.com/secretwatch/secretwatch/detector"
 	"github.com/secretwatch/secretwatch/metrics"
 )
@@ -71,9 +72,15 @@ func newHandler(ctx context.Context, getenv func(string) string) (*handler, erro
 	if err != nil {
 		return nil, err
 	}
+	var s3URL *string
+	endpoint(getenv, "S3", &s3URL)
+	s3c, err := cts3.NewFromConfig(awsCfg, aws.ToString(s3URL))
+	if err != nil {
+		return nil, err
+	}
 	log.Info("secretwatch ready", "table", cfg.Table, "topic", cfg.TopicARN, "allowlist", cfg.AllowList,
 		"secret_entries", len(al.Entries), "namespace", cfg.Namespace)
-	return &handler{det: det, sup: store, notify: pub, metrics: emf, log: log, now: time.Now}, nil
+	return &handler{det: det, sup: store, notify: pub, metrics: emf, log: log, now: time.Now, s3: s3c}, nil
 }
 
 // lambdaAWSConfig is the AWS configuration of a Lambda function: the region and the execution

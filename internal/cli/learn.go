@@ -19,6 +19,7 @@ type learnFlags struct {
 	progress string
 	workers  int
 	span     timeSpan
+	s3       s3Flags
 }
 
 const learnHelp = `Usage: NAME learn [flags] PATH...
@@ -37,6 +38,7 @@ func learnFlagSet(f *learnFlags) *flag.FlagSet {
 	fs.Var(&f.span.to, "to", "only events before `TIME` (RFC 3339, or a date: that whole day is included)")
 	fs.StringVar(&f.progress, "progress", "auto", "progress bar on stderr, `MODE`: auto (terminal and large input), always, never")
 	fs.IntVar(&f.workers, "workers", 0, "log files decoded at once (0: one per CPU)")
+	f.s3.register(fs)
 	return fs
 }
 
@@ -61,11 +63,15 @@ func (e *env) learn(ctx context.Context, args []string) error {
 			return fmt.Errorf("learn: %s exists: pass --force to overwrite it, or -o another file", alerts.Escape(f.out))
 		}
 	}
-	files, unreadable := listFiles(paths)
-	prog := newProgress(e.stderr, f.progress, files)
+	in, err := openInputs(ctx, paths, f.s3, f.span, "")
+	if err != nil {
+		return err
+	}
+	unreadable := in.unreadable
+	prog := in.progress(e.stderr, f.progress)
 	l := detector.NewLearner()
 	var records, malformed, outOfRange int64
-	for it := range cloudtrail.Read(ctx, files, cloudtrail.WithStdin(e.stdin), cloudtrail.WithWorkers(workers(f.workers)), cloudtrail.WithPrefilter(detector.MayHandle)) {
+	for it := range in.read(ctx, cloudtrail.WithStdin(e.stdin), cloudtrail.WithWorkers(workers(f.workers)), cloudtrail.WithPrefilter(detector.MayHandle)) {
 		prog.file(it.Source)
 		if ctx.Err() != nil {
 			break

@@ -43,6 +43,7 @@ type replayFlags struct {
 	verbose   bool
 	workers   int
 	span      timeSpan
+	s3        s3Flags
 }
 
 const replayHelp = `Usage: NAME replay [flags] PATH...
@@ -71,6 +72,7 @@ func (e *env) replayFlagSet(f *replayFlags) *flag.FlagSet {
 	fs.Float64Var(&f.spike.Ratio, "spike-ratio", 5, "read-spike: minimum multiple of the median")
 	fs.IntVar(&f.spike.MinSamples, "spike-min-days", 3, "read-spike: prior same-kind days needed (warm-up)")
 	fs.IntVar(&f.workers, "workers", 0, "log files decoded at once (0: one per CPU; output order is unchanged)")
+	f.s3.register(fs)
 	fs.BoolVar(&f.verbose, "v", false, "log skipped records (positions and reasons, never contents) to stderr")
 	if e.remote != nil {
 		e.remote.Flags(fs)
@@ -107,7 +109,6 @@ func (e *env) replay(ctx context.Context, args []string) error {
 	for _, w := range al.Warnings() {
 		fmt.Fprintln(e.stderr, alerts.Clip(alerts.Escape(w), 1000))
 	}
-	files, unreadable := listFiles(paths)
 	var remote Targets
 	if e.remote != nil {
 		if remote, err = e.remote.Open(ctx, f.retention, f.window); err != nil {
@@ -131,6 +132,12 @@ func (e *env) replay(ctx context.Context, args []string) error {
 	} else if rn, ok := e.remote.(interface{ StoreName() string }); ok {
 		storeName = rn.StoreName()
 	}
+	in, err := openInputs(ctx, paths, f.s3, f.span, checkpointPath(f.store, remote.Store != nil))
+	if err != nil {
+		return err
+	}
+	defer in.close()
+	files, unreadable := in.names, in.unreadable
 	out := newAlertWriter(e.stdout, format)
 	var notify detector.Notifier = out
 	if remote.Notifier != nil {
@@ -149,7 +156,7 @@ func (e *env) replay(ctx context.Context, args []string) error {
 	}
 
 	started := time.Now()
-	prog := newProgress(e.stderr, f.progress, files)
+	prog := in.progress(e.stderr, f.progress)
 	var (
 		stats      detector.Stats
 		agg        detector.Aggregator
@@ -173,13 +180,14 @@ func (e *env) replay(ctx context.Context, args []string) error {
 		agg.Add(res.Alerts)
 		batch = batch[:0]
 		prog.update(stats.Records)
-		return nil
+		return in.committed()
 	}
-	for it := range cloudtrail.Read(ctx, files, cloudtrail.WithStdin(e.stdin), cloudtrail.WithWorkers(workers(f.workers)), cloudtrail.WithPrefilter(detector.MayHandle)) {
+	for it := range in.read(ctx, cloudtrail.WithStdin(e.stdin), cloudtrail.WithWorkers(workers(f.workers)), cloudtrail.WithPrefilter(detector.MayHandle)) {
 		prog.file(it.Source)
 		if ctx.Err() != nil {
 			break
 		}
+		in.seen(it)
 		if it.Filtered { // names no handled event source: not worth decoding
 			stats.Records++
 			stats.Skip(detector.SkipNotHandled)
@@ -219,6 +227,10 @@ func (e *env) replay(ctx context.Context, args []string) error {
 		prog.done()
 		return err
 	}
+	if err := in.finished(); err != nil {
+		prog.done()
+		return err
+	}
 	prog.done()
 	delivered, err := detector.Deliver(ctx, agg.Alerts(), st, notify)
 	stats.Alerts = delivered
@@ -241,6 +253,10 @@ func (e *env) replay(ctx context.Context, args []string) error {
 		problems: problems, unreadable: unreadable, outOfRange: outOfRange, span: f.span,
 		severities: out.Severities(), store: storeName,
 	})
+	in.note(e.stderr)
+	if in.skipped > 0 && stats.Records+outOfRange == 0 && len(unreadable) == 0 {
+		return nil // every object was replayed before: nothing new
+	}
 	return runOutcome("replay", stats.Records+outOfRange, paths, unreadable)
 }
 

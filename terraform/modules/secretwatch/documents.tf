@@ -33,6 +33,12 @@ module "documents" {
   trail_arn        = var.create_trail ? "arn:${local.partition}:cloudtrail:${local.region}:${local.account_id}:trail/${local.trail_name}" : null
   trail_bucket_arn = var.create_trail ? aws_s3_bucket.trail[0].arn : null
 
+  lambda_function_arn    = var.backfill_fanout_bucket == null ? null : aws_lambda_function.this.arn
+  fanout_bucket_name     = var.backfill_fanout_bucket
+  fanout_prefix          = var.backfill_fanout_prefix
+  fanout_batch_size      = var.backfill_fanout_batch_size
+  fanout_max_concurrency = var.backfill_fanout_max_concurrency
+
   central_event_bus_arn  = var.create_central_event_bus ? aws_cloudwatch_event_bus.central[0].arn : null
   source_account_ids     = var.central_bus_source_account_ids
   source_organization_id = var.central_bus_source_organization_id

@@ -121,3 +121,8 @@ output "backfill_role_arn" {
   description = "ARN of the CLI backfill role (null when backfill_principal_arns is empty)."
   value       = length(aws_iam_role.backfill) > 0 ? aws_iam_role.backfill[0].arn : null
 }
+
+output "backfill_state_machine_arn" {
+  description = "ARN of the backfill fan-out state machine (null when backfill_fanout_bucket is null)."
+  value       = length(aws_sfn_state_machine.backfill) > 0 ? aws_sfn_state_machine.backfill[0].arn : null
+}

@@ -540,3 +540,51 @@ variable "backfill_principal_arns" {
     error_message = "backfill_principal_arns must be IAM ARNs."
   }
 }
+
+# ---------------------------------------------------------------------------------------------------
+# Backfill fan-out (Step Functions Distributed Map), off by default
+# ---------------------------------------------------------------------------------------------------
+
+variable "backfill_fanout_bucket" {
+  description = "Trail bucket to backfill from with a Step Functions Distributed Map fanning out over the Lambda (docs/backfill.md). Null: no state machine, and the Lambda gets no S3 access."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.backfill_fanout_bucket == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", coalesce(var.backfill_fanout_bucket, "-")))
+    error_message = "backfill_fanout_bucket must be an S3 bucket name or null."
+  }
+}
+
+variable "backfill_fanout_prefix" {
+  description = "Key prefix of the CloudTrail logs in backfill_fanout_bucket (AWSLogs/, or AWSLogs/o-abc123/ for an organisation trail): the state machine and the Lambda may read nothing else."
+  type        = string
+  default     = "AWSLogs/"
+
+  validation {
+    condition     = can(regex("^([A-Za-z0-9!_.()'-]+/)*$", var.backfill_fanout_prefix))
+    error_message = "backfill_fanout_prefix must be empty or end with /, without wildcards."
+  }
+}
+
+variable "backfill_fanout_batch_size" {
+  description = "Log objects per Lambda invocation of the fan-out (ItemBatcher MaxItemsPerBatch)."
+  type        = number
+  default     = 100
+
+  validation {
+    condition     = var.backfill_fanout_batch_size >= 1 && var.backfill_fanout_batch_size <= 1000
+    error_message = "backfill_fanout_batch_size must be 1 to 1000."
+  }
+}
+
+variable "backfill_fanout_max_concurrency" {
+  description = "Lambda invocations of the fan-out at once (Distributed Map MaxConcurrency); mind the account's Lambda concurrency and the table's capacity."
+  type        = number
+  default     = 100
+
+  validation {
+    condition     = var.backfill_fanout_max_concurrency >= 1 && var.backfill_fanout_max_concurrency <= 10000
+    error_message = "backfill_fanout_max_concurrency must be 1 to 10000."
+  }
+}

@@ -65,6 +65,7 @@ locals {
         Resource = [var.batch_queue_arn]
       },
     ],
+    local.lambda_fanout_statements,
     [
       {
         Sid      = "UseModuleKeyThroughItsServices"

@@ -67,3 +67,18 @@ output "central_bus_policy" {
   description = "Resource policy of the optional central event bus (null when there is none or nobody may put events)."
   value       = local.central_bus_policy
 }
+
+output "fanout_assume_role_policy" {
+  description = "Trust policy of the backfill state machine's role (null without fan-out)."
+  value       = local.fanout_assume_role_policy
+}
+
+output "fanout_role_policy" {
+  description = "Identity policy of the backfill state machine's role (null without fan-out)."
+  value       = local.fanout_role_policy
+}
+
+output "fanout_definition" {
+  description = "Amazon States Language definition of the backfill state machine (null without fan-out)."
+  value       = local.fanout_definition
+}

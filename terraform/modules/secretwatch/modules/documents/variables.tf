@@ -265,3 +265,58 @@ variable "source_organization_id" {
     error_message = "source_organization_id must look like o-abcdefghij."
   }
 }
+
+variable "lambda_function_arn" {
+  description = "ARN of the Lambda function (the backfill state machine invokes it); null without fan-out."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.lambda_function_arn == null || startswith(coalesce(var.lambda_function_arn, "-"), "arn:")
+    error_message = "lambda_function_arn must be an ARN or null."
+  }
+}
+
+variable "fanout_bucket_name" {
+  description = "Trail bucket the optional backfill state machine (Step Functions Distributed Map) reads; null: no fan-out."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.fanout_bucket_name == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", coalesce(var.fanout_bucket_name, "-")))
+    error_message = "fanout_bucket_name must be an S3 bucket name or null."
+  }
+}
+
+variable "fanout_prefix" {
+  description = "Key prefix of the CloudTrail logs in the trail bucket (e.g. AWSLogs/ or AWSLogs/o-abc123/): the fan-out reads nothing else."
+  type        = string
+  default     = "AWSLogs/"
+
+  validation {
+    condition     = can(regex("^([A-Za-z0-9!_.()'-]+/)*$", var.fanout_prefix))
+    error_message = "fanout_prefix must be empty or end with /, without wildcards."
+  }
+}
+
+variable "fanout_batch_size" {
+  description = "Objects per Lambda invocation of the fan-out (the Distributed Map's ItemBatcher MaxItemsPerBatch)."
+  type        = number
+  default     = 100
+
+  validation {
+    condition     = var.fanout_batch_size >= 1 && var.fanout_batch_size <= 1000
+    error_message = "fanout_batch_size must be 1 to 1000 (the Lambda refuses bigger batches)."
+  }
+}
+
+variable "fanout_max_concurrency" {
+  description = "Lambda invocations of the fan-out at once (the Distributed Map's MaxConcurrency)."
+  type        = number
+  default     = 100
+
+  validation {
+    condition     = var.fanout_max_concurrency >= 1 && var.fanout_max_concurrency <= 10000
+    error_message = "fanout_max_concurrency must be 1 to 10000."
+  }
+}
