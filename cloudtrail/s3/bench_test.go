@@ -79,7 +79,7 @@ func BenchmarkBackfill(b *testing.B) {
 					b.Fatal(err)
 				}
 				n := 0
-				for it := range cloudtrail.ReadStreams(b.Context(), cts3.Streams(client, objs), cloudtrail.WithWorkers(workers), cloudtrail.WithPrefilter(detector.MayHandle)) {
+				for it := range cloudtrail.ReadStreams(b.Context(), cts3.Streams(cts3.SDKGetter{API: client}, objs), cloudtrail.WithWorkers(workers), cloudtrail.WithPrefilter(detector.MayHandle)) {
 					if it.Err != nil && it.Record == nil {
 						b.Fatal(it.Err)
 					}

@@ -265,17 +265,17 @@ func (l *lister) objects(ctx context.Context, prefix, delimiter string) error {
 	return nil
 }
 
-// Streams are the objects as inputs of cloudtrail.ReadStreams, each downloaded by api when a
+// Streams are the objects as inputs of cloudtrail.ReadStreams, each opened through g when a
 // worker reads it, and streamed through the decoder (never held whole).
-func Streams(api API, objs []Object) []cloudtrail.Stream {
+func Streams(g Getter, objs []Object) []cloudtrail.Stream {
 	out := make([]cloudtrail.Stream, len(objs))
 	for i, o := range objs {
 		out[i] = cloudtrail.Stream{Name: o.Name(), Open: func(ctx context.Context) (io.ReadCloser, error) {
-			res, err := api.GetObject(ctx, &awss3.GetObjectInput{Bucket: aws.String(o.Bucket), Key: aws.String(o.Key)})
+			body, err := g.Get(ctx, o.Bucket, o.Key)
 			if err != nil {
 				return nil, fmt.Errorf("s3: get %s: %w", o.Name(), err)
 			}
-			return res.Body, nil
+			return body, nil
 		}}
 	}
 	return out

@@ -2,6 +2,8 @@ package s3_test
 
 import (
 	"context"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -190,7 +192,15 @@ func TestListOpenSpan(t *testing.T) {
 // Reading the objects through the decoder yields what reading the same files locally yields,
 // item for item, whatever the number of workers; a missing object is one unreadable item.
 func TestStreamsReadAsFiles(t *testing.T) {
-	_, c := newClient(t, "AWSLogs/")
+	srv, c := newClient(t, "AWSLogs/")
+	creds, err := aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider("k", "s", "")).Retrieve(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	getters := map[string]cts3.Getter{
+		"sdk":  cts3.SDKGetter{API: c},
+		"http": &cts3.HTTPGetter{Region: "us-east-1", Credentials: credentials.StaticCredentialsProvider{Value: creds}, Endpoint: srv.URL},
+	}
 	objs, err := cts3.List(t.Context(), c, cts3.URI{Bucket: bucket}, cts3.Span{})
 	if err != nil {
 		t.Fatal(err)
@@ -200,33 +210,35 @@ func TestStreamsReadAsFiles(t *testing.T) {
 	for it := range cloudtrail.Read(t.Context(), files) {
 		want = append(want, string(it.Raw))
 	}
-	for _, workers := range []int{1, 3} {
-		var got []string
-		for it := range cloudtrail.ReadStreams(t.Context(), cts3.Streams(c, objs), cloudtrail.WithWorkers(workers)) {
-			if it.Err != nil {
-				t.Fatalf("%s: %v", it.Source, it.Err)
+	for name, g := range getters {
+		for _, workers := range []int{1, 3} {
+			var got []string
+			for it := range cloudtrail.ReadStreams(t.Context(), cts3.Streams(g, objs), cloudtrail.WithWorkers(workers)) {
+				if it.Err != nil {
+					t.Fatalf("%s: %v", it.Source, it.Err)
+				}
+				if !strings.HasPrefix(it.Source, "s3://"+bucket+"/AWSLogs/") {
+					t.Fatalf("source %q", it.Source)
+				}
+				got = append(got, string(it.Raw))
 			}
-			if !strings.HasPrefix(it.Source, "s3://"+bucket+"/AWSLogs/") {
-				t.Fatalf("source %q", it.Source)
+			if !slices.Equal(got, want) || len(want) < 100 {
+				t.Errorf("%s, workers %d: %d items, want %d (same order)", name, workers, len(got), len(want))
 			}
-			got = append(got, string(it.Raw))
 		}
-		if !slices.Equal(got, want) || len(want) < 100 {
-			t.Errorf("workers %d: %d items, want %d (same order)", workers, len(got), len(want))
+		missing := []cts3.Object{{Bucket: bucket, Key: "AWSLogs/none.json.gz"}}
+		var items []cloudtrail.Item
+		for it := range cloudtrail.ReadStreams(t.Context(), cts3.Streams(g, missing)) {
+			items = append(items, it)
 		}
-	}
-	missing := []cts3.Object{{Bucket: bucket, Key: "AWSLogs/none.json.gz"}}
-	var items []cloudtrail.Item
-	for it := range cloudtrail.ReadStreams(t.Context(), cts3.Streams(c, missing)) {
-		items = append(items, it)
-	}
-	if len(items) != 1 || items[0].Record != nil || !strings.Contains(items[0].Err.Error(), "unreadable") || items[0].Source != "s3://"+bucket+"/AWSLogs/none.json.gz" {
-		t.Errorf("missing object: %+v", items)
+		if len(items) != 1 || items[0].Record != nil || !strings.Contains(items[0].Err.Error(), "unreadable") || items[0].Source != "s3://"+bucket+"/AWSLogs/none.json.gz" {
+			t.Errorf("%s: missing object: %+v", name, items)
+		}
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	var last cloudtrail.Item
-	for it := range cloudtrail.ReadStreams(ctx, cts3.Streams(c, objs)) {
+	for it := range cloudtrail.ReadStreams(ctx, cts3.Streams(cts3.SDKGetter{API: c}, objs)) {
 		last = it
 	}
 	if last.Err == nil || !strings.Contains(last.Err.Error(), "canceled") {

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	cts3 "github.com/secretwatch/secretwatch/cloudtrail/s3"
@@ -34,10 +33,7 @@ func TestHandleBackfill(t *testing.T) {
 	badKey := strings.Replace(keys[0], "part0", "bad", 1)
 	srv.Put(t, backfillBucket, badKey, bad)
 
-	client, err := cts3.NewFromConfig(aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("k", "s", "")}, srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
+	client := &cts3.HTTPGetter{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("k", "s", ""), Endpoint: srv.URL}
 	h, st, n, _ := newTestHandler(t)
 	h.s3 = client
 

@@ -26,7 +26,7 @@ type handler struct {
 	metrics detector.MetricsRecorder
 	log     *slog.Logger
 	now     func() time.Time
-	s3      cts3.API // reads the backfill's objects
+	s3      cts3.Getter // reads the backfill's objects
 }
 
 // envelope tells the two invocation shapes apart.

@@ -74,10 +74,9 @@ func newHandler(ctx context.Context, getenv func(string) string) (*handler, erro
 	}
 	var s3URL *string
 	endpoint(getenv, "S3", &s3URL)
-	s3c, err := cts3.NewFromConfig(awsCfg, aws.ToString(s3URL))
-	if err != nil {
-		return nil, err
-	}
+	// The backfill reads whole objects: signed GETs, not the S3 SDK client (which would put the
+	// bootstrap over 10 MB; TestLambdaDoesNotLinkCloudWatch keeps service/s3 out).
+	s3c := &cts3.HTTPGetter{Region: awsCfg.Region, Credentials: awsCfg.Credentials, Endpoint: aws.ToString(s3URL)}
 	log.Info("secretwatch ready", "table", cfg.Table, "topic", cfg.TopicARN, "allowlist", cfg.AllowList,
 		"secret_entries", len(al.Entries), "namespace", cfg.Namespace)
 	return &handler{det: det, sup: store, notify: pub, metrics: emf, log: log, now: time.Now, s3: s3c}, nil

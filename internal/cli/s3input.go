@@ -113,7 +113,7 @@ func openInputs(ctx context.Context, paths []string, s3f s3Flags, span timeSpan,
 		}
 	}
 	in.read = func(ctx context.Context, opts ...cloudtrail.Option) iter.Seq[cloudtrail.Item] {
-		return cloudtrail.ReadStreams(ctx, cts3.Streams(client, objs), opts...)
+		return cloudtrail.ReadStreams(ctx, cts3.Streams(cts3.SDKGetter{API: client}, objs), opts...)
 	}
 	return in, nil
 }
