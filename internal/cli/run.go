@@ -1,7 +1,7 @@
-// Package cli is the secretwatch command line: replay, learn and check-config. The light
-// binary (cmd/secretwatch) runs it with local targets only; cmd/secretwatch-aws adds the AWS
-// targets (DynamoDB, SNS, CloudWatch) through a Remote, so the everyday binary builds in seconds
-// without the AWS SDK.
+// Package cli is the secretwatch command line: replay, learn, check-config and report. The
+// everyday binary (cmd/secretwatch) runs it with the local store; it links the AWS SDK only for
+// reading s3:// paths (cloudtrail/s3). cmd/secretwatch-aws adds the AWS targets (DynamoDB, SNS,
+// CloudWatch) through a Remote.
 package cli
 
 import (
@@ -60,7 +60,9 @@ Usage:
   NAME version                    module version, commit and Go version (also --version)
 
 PATH is a CloudTrail log file ({"Records":[...]}, gzip or plain), a directory tree of them
-(AWSLogs/…), a JSON record, a JSON array, NDJSON, EventBridge events, or - for stdin.
+(AWSLogs/…), a JSON record, a JSON array, NDJSON, EventBridge events, - for stdin, or
+s3://BUCKET/PREFIX/ (a trail bucket, read with the default AWS credentials; --from/--to narrow
+the days listed; an interrupted replay resumes where it stopped).
 Flags may come before or after the paths; everything after -- is a path.
 Run "NAME help COMMAND" or "NAME COMMAND -h" for a command's flags.
 
