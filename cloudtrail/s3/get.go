@@ -45,13 +45,16 @@ type HTTPGetter struct {
 	// otherwise the regional virtual-hosted endpoint https://BUCKET.s3.REGION.amazonaws.com.
 	Endpoint string
 	Client   *http.Client // nil: http.DefaultClient
-	signer   *v4.Signer
 }
+
+// signer signs S3 requests; it is safe for concurrent use (its key cache is locked), and S3
+// wants the path as sent, escaped once (escapePath), not escaped again by the signer.
+var signer = v4.NewSigner(func(o *v4.SignerOptions) { o.DisableURIPathEscaping = true })
 
 // emptyPayloadHash is the SHA-256 of an empty body, as a GET sends.
 var emptyPayloadHash = func() string { s := sha256.Sum256(nil); return hex.EncodeToString(s[:]) }()
 
-// Get implements Getter.
+// Get implements Getter. It is safe for concurrent use.
 func (g *HTTPGetter) Get(ctx context.Context, bucket, key string) (io.ReadCloser, error) {
 	if !validBucket(bucket) {
 		return nil, fmt.Errorf("s3: %q is not a bucket name", clip(bucket))
@@ -80,10 +83,7 @@ func (g *HTTPGetter) Get(ctx context.Context, bucket, key string) (io.ReadCloser
 	if err != nil {
 		return nil, fmt.Errorf("s3: credentials: %w", err)
 	}
-	if g.signer == nil {
-		g.signer = v4.NewSigner(func(o *v4.SignerOptions) { o.DisableURIPathEscaping = true })
-	}
-	if err := g.signer.SignHTTP(ctx, creds, req, emptyPayloadHash, "s3", g.Region, time.Now()); err != nil {
+	if err := signer.SignHTTP(ctx, creds, req, emptyPayloadHash, "s3", g.Region, time.Now()); err != nil {
 		return nil, fmt.Errorf("s3: sign: %w", err)
 	}
 	client := g.Client
