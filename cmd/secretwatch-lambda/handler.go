@@ -24,6 +24,7 @@ type handler struct {
 	metrics detector.MetricsRecorder
 	log     *slog.Logger
 	now     func() time.Time
+	weekly  *weekly // the scheduled report (weekly.go); nil: not configured
 }
 
 // envelope tells the two invocation shapes apart.
@@ -35,6 +36,9 @@ type envelope struct {
 
 // Handle is the Lambda entry point.
 func (h *handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) {
+	if in, ok := parseScheduled(raw); ok {
+		return nil, h.handleScheduled(ctx, in)
+	}
 	var env envelope
 	if err := json.Unmarshal(raw, &env); err == nil && len(env.Records) > 0 && env.Records[0].EventSource == "aws:sqs" {
 		var ev events.SQSEvent

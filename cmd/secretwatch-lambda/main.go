@@ -72,7 +72,11 @@ func newHandler(ctx context.Context, getenv func(string) string) (*handler, erro
 	}
 	log.Info("secretwatch ready", "table", cfg.Table, "topic", cfg.TopicARN, "allowlist", cfg.AllowList,
 		"secret_entries", len(al.Entries), "namespace", cfg.Namespace)
-	return &handler{det: det, sup: store, notify: pub, metrics: emf, log: log, now: time.Now}, nil
+	wk, err := newWeekly(getenv, awsCfg, store, al, cfg.AllowList, pub)
+	if err != nil {
+		return nil, err
+	}
+	return &handler{det: det, sup: store, notify: pub, metrics: emf, log: log, now: time.Now, weekly: wk}, nil
 }
 
 // lambdaAWSConfig is the AWS configuration of a Lambda function: the region and the execution

@@ -2,8 +2,12 @@ package s3
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -17,8 +21,9 @@ import (
 	"github.com/secretwatch/secretwatch/report"
 )
 
-// fakeS3 starts gofakes3 (a real S3 implementation, in memory) and returns a client on it.
-func fakeS3(t *testing.T, bucket string) *awss3.Client {
+// fakeS3 starts gofakes3 (a real S3 implementation, in memory) and returns the writer's client
+// and an SDK client (to read back) on it.
+func fakeS3(t *testing.T, bucket string) (*Client, *awss3.Client) {
 	t.Helper()
 	backend := s3mem.New()
 	srv := httptest.NewServer(gofakes3.New(backend).Server())
@@ -26,14 +31,11 @@ func fakeS3(t *testing.T, bucket string) *awss3.Client {
 	if err := backend.CreateBucket(bucket); err != nil {
 		t.Fatal(err)
 	}
-	return awss3.New(awss3.Options{
-		Region:       "us-east-1",
-		BaseEndpoint: aws.String(srv.URL),
-		UsePathStyle: true,
-		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-			return aws.Credentials{AccessKeyID: "local", SecretAccessKey: "local", Source: "test"}, nil
-		}),
+	creds := aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+		return aws.Credentials{AccessKeyID: "local", SecretAccessKey: "local", Source: "test"}, nil
 	})
+	sdk := awss3.New(awss3.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), UsePathStyle: true, Credentials: creds})
+	return NewClient(aws.Config{Region: "us-east-1", Credentials: creds}, srv.URL), sdk
 }
 
 func sampleReport() *report.Report {
@@ -48,8 +50,8 @@ func sampleReport() *report.Report {
 }
 
 func TestWriteToS3(t *testing.T) {
-	client := fakeS3(t, "reports")
-	w, err := New(client, "reports", "secretwatch/")
+	put, client := fakeS3(t, "reports")
+	w, err := New(put, "reports", "secretwatch/", HTML(), CSV(), JSON())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,14 +95,62 @@ func TestWriteToS3(t *testing.T) {
 	}
 }
 
+// A refused put (no such bucket) is an error naming S3's code, returned without retrying.
+func TestPutErrors(t *testing.T) {
+	put, _ := fakeS3(t, "reports")
+	err := put.PutObject(t.Context(), "missing-bucket", "k/report.json", "application/json", []byte("{}"))
+	var se *Error
+	if !errors.As(err, &se) || se.Status != 404 || se.Code != "NoSuchBucket" {
+		t.Fatalf("put to a missing bucket: %v", err)
+	}
+	for _, k := range []string{"", "/abs", "a//b", "a/../b", "a b", "é"} {
+		if err := put.PutObject(t.Context(), "reports", k, "text/plain", nil); err == nil {
+			t.Errorf("key %q accepted", k)
+		}
+	}
+}
+
 func TestNewRejects(t *testing.T) {
-	client := awss3.New(awss3.Options{Region: "us-east-1"})
-	for _, tc := range []struct{ bucket, prefix string }{{"", ""}, {"a/b", ""}, {"b", "noslash"}} {
-		if _, err := New(client, tc.bucket, tc.prefix); err == nil {
+	client := NewClient(aws.Config{Region: "us-east-1"}, "")
+	for _, tc := range []struct{ bucket, prefix string }{{"", ""}, {"a/b", ""}, {"Bucket", ""}, {"bucket", "noslash"}, {"bucket", "a b/"}} {
+		if _, err := New(client, tc.bucket, tc.prefix, JSON()); err == nil {
 			t.Errorf("New(%q, %q): no error", tc.bucket, tc.prefix)
 		}
 	}
-	if _, err := New(nil, "b", ""); err == nil {
+	if _, err := New(nil, "bucket", "", JSON()); err == nil {
 		t.Error("New(nil client): no error")
+	}
+	if _, err := New(client, "bucket", ""); err == nil {
+		t.Error("New without a format: no error")
+	}
+}
+
+// The request is signed for S3 (Signature Version 4, payload hash header signed) and sent
+// path-style to the configured endpoint.
+func TestPutSigned(t *testing.T) {
+	var got *http.Request
+	var body []byte
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = r
+		body, _ = io.ReadAll(r.Body)
+	}))
+	defer srv.Close()
+	c := NewClient(aws.Config{Region: "eu-west-1", Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+		return aws.Credentials{AccessKeyID: "AKIDEXAMPLE", SecretAccessKey: "x", SessionToken: "tok"}, nil
+	})}, srv.URL)
+	c.now = func() time.Time { return time.Date(2026, 3, 16, 6, 0, 0, 0, time.UTC) }
+	if err := c.PutObject(t.Context(), "reports", "p/2026-03-09--2026-03-16/report.csv", "text/csv", []byte("a,b\n")); err != nil {
+		t.Fatal(err)
+	}
+	auth := got.Header.Get("Authorization")
+	for _, want := range []string{"AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260316/eu-west-1/s3/aws4_request", "x-amz-content-sha256", "x-amz-security-token", "Signature="} {
+		if !strings.Contains(auth, want) && !strings.Contains(strings.ToLower(auth), want) {
+			t.Errorf("Authorization %q lacks %q", auth, want)
+		}
+	}
+	sum := sha256.Sum256([]byte("a,b\n"))
+	if got.Method != http.MethodPut || got.URL.Path != "/reports/p/2026-03-09--2026-03-16/report.csv" || string(body) != "a,b\n" ||
+		got.Header.Get("X-Amz-Content-Sha256") != hex.EncodeToString(sum[:]) || got.Header.Get("Content-Type") != "text/csv" {
+		t.Errorf("request %s %s body %q", got.Method, got.URL.Path, body)
 	}
 }
