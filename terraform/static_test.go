@@ -355,6 +355,11 @@ func validationCases() []validationCase {
 				"batch_queue_age_threshold_seconds":  one("batch_queue_age_threshold_seconds", cty.NumberIntVal(10)),
 				"kms_deletion_window_days":           one("kms_deletion_window_days", cty.NumberIntVal(6)),
 				"read_anomaly_band_width":            one("read_anomaly_band_width", cty.NumberIntVal(0)),
+				"report_schedule_expression":         one("report_schedule_expression", str("every monday")),
+				"report_schedule_timezone":           one("report_schedule_timezone", str("")),
+				"report_days":                        one("report_days", cty.NumberIntVal(0)),
+				"report_prefix":                      one("report_prefix", str("reports")),
+				"report_retention_days":              one("report_retention_days", cty.NumberIntVal(0)),
 			},
 		},
 		{

@@ -33,6 +33,10 @@ module "documents" {
   trail_arn        = var.create_trail ? "arn:${local.partition}:cloudtrail:${local.region}:${local.account_id}:trail/${local.trail_name}" : null
   trail_bucket_arn = var.create_trail ? aws_s3_bucket.trail[0].arn : null
 
+  report_bucket_arn   = local.report_bucket ? aws_s3_bucket.report[0].arn : null
+  report_prefix       = var.report_prefix
+  report_function_arn = local.report_schedule ? local.report_function_arn : null
+
   central_event_bus_arn  = var.create_central_event_bus ? aws_cloudwatch_event_bus.central[0].arn : null
   source_account_ids     = var.central_bus_source_account_ids
   source_organization_id = var.central_bus_source_organization_id

@@ -121,3 +121,13 @@ output "backfill_role_arn" {
   description = "ARN of the CLI backfill role (null when backfill_principal_arns is empty)."
   value       = length(aws_iam_role.backfill) > 0 ? aws_iam_role.backfill[0].arn : null
 }
+
+output "report_bucket_name" {
+  description = "Bucket of the scheduled report's files (null when not created)."
+  value       = local.report_bucket ? aws_s3_bucket.report[0].id : null
+}
+
+output "report_schedule_arn" {
+  description = "ARN of the weekly report's EventBridge Scheduler schedule (null when disabled)."
+  value       = local.report_schedule ? aws_scheduler_schedule.report[0].arn : null
+}
