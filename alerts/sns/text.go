@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awssns "github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sns/types"
 )
 
 // SNS limits: a subject of at most 100 ASCII characters without line breaks, a message of at
@@ -20,9 +21,10 @@ const (
 
 // PublishText publishes a plain-text message (the weekly report's summary) to the topic, as
 // email subscribers read it. The subject is reduced to printable ASCII and cut to 100
-// characters; a body over 250 KB is cut on a UTF-8 boundary. Errors are wrapped, with
-// ErrRejected when a retry cannot help.
-func (p *Publisher) PublishText(ctx context.Context, subject, body string) error {
+// characters; a body over 250 KB is cut on a UTF-8 boundary. attrs become String message
+// attributes (e.g. rule=weekly-report, so that a subscriber parsing alerts can filter it out).
+// Errors are wrapped, with ErrRejected when a retry cannot help.
+func (p *Publisher) PublishText(ctx context.Context, subject, body string, attrs map[string]string) error {
 	subject = strings.Map(func(r rune) rune {
 		if r < 0x20 || r > 0x7e {
 			return ' '
@@ -40,9 +42,14 @@ func (p *Publisher) PublishText(ctx context.Context, subject, body string) error
 		}
 		body = body[:i]
 	}
-	out, err := p.client.Publish(ctx, &awssns.PublishInput{
-		TopicArn: aws.String(p.topicARN), Subject: aws.String(subject), Message: aws.String(body),
-	})
+	in := &awssns.PublishInput{TopicArn: aws.String(p.topicARN), Subject: aws.String(subject), Message: aws.String(body)}
+	if len(attrs) > 0 {
+		in.MessageAttributes = make(map[string]types.MessageAttributeValue, len(attrs))
+		for k, v := range attrs {
+			in.MessageAttributes[k] = types.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(v)}
+		}
+	}
+	out, err := p.client.Publish(ctx, in)
 	if err != nil {
 		if transient(err) {
 			return fmt.Errorf("alerts: sns publish text to %s: %w", p.topicARN, err)

@@ -54,7 +54,7 @@ type reportWriter interface {
 
 // textPublisher sends the summary (alerts/sns.Publisher).
 type textPublisher interface {
-	PublishText(ctx context.Context, subject, body string) error
+	PublishText(ctx context.Context, subject, body string, attrs map[string]string) error
 }
 
 // weekly builds and delivers the scheduled report.
@@ -107,7 +107,9 @@ func (h *handler) handleScheduled(ctx context.Context, in scheduledInput) error 
 	}
 	subject := fmt.Sprintf("secretwatch weekly report %s to %s: %d reads, %d new principals, %d alerts",
 		r.From.Format("2006-01-02"), r.LastDay().Format("2006-01-02"), r.Totals.Reads, r.Totals.NewPrincipals, r.Totals.Alerts)
-	if err := w.pub.PublishText(ctx, subject, body.String()); err != nil {
+	// rule=weekly-report: a subscriber that parses alerts can filter the summary out; one with a
+	// severity filter policy does not receive it.
+	if err := w.pub.PublishText(ctx, subject, body.String(), map[string]string{"rule": weeklyKind}); err != nil {
 		return fmt.Errorf("lambda: weekly report: %w", err)
 	}
 	h.log.InfoContext(ctx, "weekly report delivered", "from", r.From, "to", r.To, "secrets", r.Totals.Secrets,

@@ -151,6 +151,10 @@ func TestWeeklyReportDelivery(t *testing.T) {
 		}
 	}
 
+	if got := aws.ToString(msgs[0].MessageAttributes["rule"].StringValue); got != "weekly-report" {
+		t.Errorf("summary rule attribute %q, want weekly-report", got)
+	}
+
 	// A misconfigured schedule fails the invocation.
 	for _, in := range []string{`{"secretwatch":"monthly"}`, `{"secretwatch":"weekly-report","days":90}`} {
 		if _, err := h.Handle(context.Background(), json.RawMessage(in)); err == nil {
