@@ -2,6 +2,7 @@ package dynamodb
 
 import (
 	"fmt"
+	"os"
 	"testing"
 	"time"
 
@@ -12,13 +13,20 @@ import (
 
 // BenchmarkDynamoReportWeek builds the weekly report (report.Build, as the Lambda does) over a
 // generated week: benchSecrets secrets × benchPrincipals principals, each pair read in 3 hours
-// of every day of 7, with 2 source IPs and a user agent. Requests and read units per report are
+// of every day of 7, with 2 source IPs and a user agent (SECRETWATCH_BENCH_REPORT_SIZE=SxPxH
+// overrides: S secrets, P principals, H reads per pair and day). Requests and read units per report are
 // reported as metrics (dynalite returns consumed capacity). The setup is not timed.
 //
 //	source .ci/standins.sh && standins_install && standins_start
 //	go test ./baseline/dynamodb/ -run '^$' -bench DynamoReportWeek -benchtime 3x
 func BenchmarkDynamoReportWeek(b *testing.B) {
-	const benchSecrets, benchPrincipals, days = 40, 10, 7
+	const days = 7
+	benchSecrets, benchPrincipals, perDay := 40, 10, 3
+	if v := os.Getenv("SECRETWATCH_BENCH_REPORT_SIZE"); v != "" {
+		if _, err := fmt.Sscanf(v, "%dx%dx%d", &benchSecrets, &benchPrincipals, &perDay); err != nil || perDay < 1 || perDay > 3 {
+			b.Fatalf("SECRETWATCH_BENCH_REPORT_SIZE=%q: want SxPxH, H in 1..3", v)
+		}
+	}
 	client := newDynamoClient(dynamoEndpoint(b), 3)
 	st := newTable(b, client, Options{})
 	end := time.Now().UTC().Truncate(24 * time.Hour)
@@ -27,7 +35,7 @@ func BenchmarkDynamoReportWeek(b *testing.B) {
 	for d := range days {
 		for s := range benchSecrets {
 			for p := range benchPrincipals {
-				for h := range 3 {
+				for h := range perDay {
 					id++
 					reads = append(reads, detector.Read{
 						EventID: storetest.EventID(id), Secret: fmt.Sprintf("111122223333/us-east-1/secret-%03d", s),
@@ -40,11 +48,13 @@ func BenchmarkDynamoReportWeek(b *testing.B) {
 			}
 		}
 	}
+	start := time.Now()
 	for i := 0; i < len(reads); i += 1000 {
 		if _, err := st.Record(b.Context(), reads[i:min(i+1000, len(reads))]); err != nil {
 			b.Fatal(err)
 		}
 	}
+	b.Logf("recorded %d reads in %s", len(reads), time.Since(start))
 	db := &countingDB{dynamoAPI: client}
 	st.db = db
 	var rows int
