@@ -11,7 +11,6 @@ import (
 	"strings"
 	"sync"
 
-	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/klauspost/compress/gzip"
 )
 
@@ -518,13 +517,12 @@ func describeJSONError(err error) string {
 	return err.Error() // gzip and flate errors name no content
 }
 
-// fastDecode decodes records with github.com/go-json-experiment/json (encoding/json v2: about half
-// the CPU of encoding/json on CloudTrail records, see BenchmarkDecoders), falling back to
-// encoding/json for anything it refuses. Tests turn it off to check that results are the same.
+// fastDecode decodes records with fastUnmarshal — github.com/go-json-experiment/json (encoding/json
+// v2: about half the CPU of encoding/json on CloudTrail records, see BenchmarkDecoders) — falling
+// back to encoding/json for anything it refuses. Tests turn it off to check that results are the
+// same. Built with the tag cloudtrail_stdjson (the Lambda, which decodes one event at a time and
+// counts its megabytes), only encoding/json is linked (decode_std.go).
 var fastDecode = true
-
-// v2Options make the v2 decoder match field names as encoding/json does (exact, else ignoring case).
-var v2Options = jsonv2.MatchCaseInsensitiveNames(true)
 
 // wire is Record as it is decoded: eventTime is kept raw so that a bad one does not lose the
 // record, and the keys of the envelopes this package knows are picked up on the way.
@@ -554,7 +552,7 @@ func classify(raw json.RawMessage, logFile, event bool) (rec *Record, body, reco
 	rec = new(Record)
 	w := wire{recordAlias: (*recordAlias)(rec)}
 	var typeErr *json.UnmarshalTypeError
-	if !fastDecode || jsonv2.Unmarshal(raw, &w, v2Options) != nil {
+	if !fastDecode || fastUnmarshal(raw, &w) != nil {
 		// encoding/json decides every case the fast decoder refuses (a field of the wrong type,
 		// a duplicate key, invalid UTF-8, a syntax error), so the result never depends on it.
 		*rec = Record{}

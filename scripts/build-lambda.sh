@@ -14,7 +14,7 @@ if [ ! -f "$allow" ]; then
 fi
 go run ./cmd/secretwatch check-config "$allow"
 mkdir -p "$dist/$arch"
-CGO_ENABLED=0 GOOS=linux GOARCH="$arch" go build -tags lambda.norpc -trimpath -ldflags='-s -w -buildid=' \
+CGO_ENABLED=0 GOOS=linux GOARCH="$arch" go build -tags "lambda.norpc cloudtrail_stdjson ${SECRETWATCH_BUILD_TAGS:-}" -trimpath -ldflags='-s -w -buildid=' \
 	-o "$dist/$arch/bootstrap" ./cmd/secretwatch-lambda
 go run ./internal/ziptool "$dist/secretwatch-lambda-$arch.zip" "$dist/$arch/bootstrap=bootstrap" "$allow=allowlist.yaml"
 ls -l "$dist/$arch/bootstrap" "$dist/secretwatch-lambda-$arch.zip"

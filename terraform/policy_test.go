@@ -33,8 +33,9 @@ var (
 	busARN       = arnP + "events:" + region + ":" + acct + ":event-bus/secretwatch-central"
 	trailARN     = arnP + "cloudtrail:" + region + ":" + acct + ":trail/secretwatch-trail"
 	bucketARN    = "arn:aws:s3:::secretwatch-trail-20260101"
-	logGroupARN  = arnP + "logs:" + region + ":" + acct + ":log-group:/aws/lambda/secretwatch"
+	reportBucket = "arn:aws:s3:::secretwatch-report-20260101"
 	functionARN  = arnP + "lambda:" + region + ":" + acct + ":function:secretwatch"
+	logGroupARN  = arnP + "logs:" + region + ":" + acct + ":log-group:/aws/lambda/secretwatch"
 	fanoutBucket = "org-trail-bucket"
 	fanoutPrefix = "AWSLogs/o-abcdefghij/"
 	machineARN   = arnP + "states:" + region + ":" + acct + ":stateMachine:secretwatch-backfill"
@@ -47,6 +48,7 @@ type docScenario struct {
 	batch         bool
 	awsOwnedTable bool
 	fanout        bool
+	report        bool // the weekly report: bucket and schedule
 }
 
 func mainDocScenarios() []docScenario {
@@ -91,8 +93,15 @@ func mainDocScenarios() []docScenario {
 	owned["on_failure_queue_arn"] = str(onFailARN)
 	owned["table_encrypted_with_key"] = cty.False
 
+	withReport := base()
+	withReport["on_failure_queue_arn"] = str(onFailARN)
+	withReport["report_bucket_arn"] = str(reportBucket)
+	withReport["report_prefix"] = str("weekly/")
+	withReport["report_function_arn"] = str(functionARN)
+
 	return []docScenario{
 		{name: "direct-minimal", inputs: direct},
+		{name: "direct-weekly-report", inputs: withReport, report: true},
 		{name: "direct-aws-owned-table-key", inputs: owned, awsOwnedTable: true},
 		{name: "batch-everything", inputs: full, batch: true, fanout: true},
 	}
@@ -131,23 +140,26 @@ const (
 // policy escapes the checks.
 var documentOutputs = map[string]map[string]policyKind{
 	mainDocuments: {
-		"event_pattern":               notAPolicy,
-		"handled_events":              notAPolicy,
-		"lambda_assume_role_policy":   trustPolicy,
-		"lambda_role_policy":          identityPolicy,
-		"backfill_assume_role_policy": trustPolicy,
-		"backfill_role_policy":        identityPolicy,
-		"kms_key_policy":              keyPolicy,
-		"alerts_topic_policy":         resourcePolicy,
-		"alarms_topic_policy":         resourcePolicy,
-		"dlq_policy":                  resourcePolicy,
-		"batch_queue_policy":          resourcePolicy,
-		"on_failure_queue_policy":     resourcePolicy,
-		"trail_bucket_policy":         resourcePolicy,
-		"central_bus_policy":          resourcePolicy,
-		"fanout_assume_role_policy":   trustPolicy,
-		"fanout_role_policy":          identityPolicy,
-		"fanout_definition":           notAPolicy,
+		"event_pattern":                notAPolicy,
+		"handled_events":               notAPolicy,
+		"lambda_assume_role_policy":    trustPolicy,
+		"lambda_role_policy":           identityPolicy,
+		"backfill_assume_role_policy":  trustPolicy,
+		"backfill_role_policy":         identityPolicy,
+		"kms_key_policy":               keyPolicy,
+		"alerts_topic_policy":          resourcePolicy,
+		"alarms_topic_policy":          resourcePolicy,
+		"dlq_policy":                   resourcePolicy,
+		"batch_queue_policy":           resourcePolicy,
+		"on_failure_queue_policy":      resourcePolicy,
+		"trail_bucket_policy":          resourcePolicy,
+		"central_bus_policy":           resourcePolicy,
+		"fanout_assume_role_policy":    trustPolicy,
+		"fanout_role_policy":           identityPolicy,
+		"fanout_definition":            notAPolicy,
+		"scheduler_assume_role_policy": trustPolicy,
+		"scheduler_role_policy":        identityPolicy,
+		"report_bucket_policy":         resourcePolicy,
 	},
 	forwarderDocuments: {
 		"event_pattern":      notAPolicy,
@@ -332,7 +344,11 @@ func checkIdentity(t *testing.T, doc policyDoc, namespace string) {
 				continue
 			}
 			if strings.Contains(r, "*") {
-				if !(m[1] == "logs" && strings.HasSuffix(r, ":*") && !strings.Contains(strings.TrimSuffix(r, ":*"), "*") && strings.Contains(r, ":log-group:/aws/lambda/")) {
+				logStreams := m[1] == "logs" && strings.HasSuffix(r, ":*") && !strings.Contains(strings.TrimSuffix(r, ":*"), "*") && strings.Contains(r, ":log-group:/aws/lambda/")
+				// Objects under a key prefix of a named bucket (the weekly report's files).
+				objectPrefix := m[1] == "s3" && strings.HasSuffix(r, "/*") && !strings.Contains(strings.TrimSuffix(r, "/*"), "*") &&
+					strings.Count(r, "/") >= 2 && reflect.DeepEqual(st.Action, []string{"s3:PutObject"})
+				if !logStreams && !objectPrefix {
 					t.Errorf("%s/%s: wildcard in resource %q", doc.name, st.Sid, r)
 				}
 			}
@@ -489,6 +505,24 @@ func TestPolicyDocuments(t *testing.T) {
 			via := []any{"dynamodb." + region + ".amazonaws.com", "sns." + region + ".amazonaws.com", "sqs." + region + ".amazonaws.com"}
 			if sc.awsOwnedTable {
 				via = via[1:] // nobody needs the key through DynamoDB
+			}
+			if sc.report {
+				// The Lambda writes the report files (encrypted with the key) under the prefix only.
+				want["s3:PutObject"] = []string{reportBucket + "/weekly/*"}
+				via = append(via, "s3."+region+".amazonaws.com")
+				if got := grants(docs["scheduler_role_policy"]); !reflect.DeepEqual(got, map[string][]string{"lambda:InvokeFunction": {functionARN}}) {
+					t.Errorf("scheduler role grants %v, want lambda:InvokeFunction on the function only", got)
+				}
+				checkTrust(t, docs["scheduler_assume_role_policy"], []string{"Service:scheduler.amazonaws.com"})
+				if _, ok := docs["report_bucket_policy"]; !ok {
+					t.Errorf("report_bucket_policy is null with a report bucket")
+				}
+			} else {
+				for _, none := range []string{"scheduler_role_policy", "scheduler_assume_role_policy", "report_bucket_policy"} {
+					if _, ok := docs[none]; ok {
+						t.Errorf("%s set without a report", none)
+					}
+				}
 			}
 			hasTableGrant := false
 			for _, st := range docs["kms_key_policy"].Statements {

@@ -359,6 +359,11 @@ func validationCases() []validationCase {
 				"backfill_fanout_prefix":             one("backfill_fanout_prefix", str("AWSLogs/*")),
 				"backfill_fanout_batch_size":         one("backfill_fanout_batch_size", cty.NumberIntVal(1001)),
 				"backfill_fanout_max_concurrency":    one("backfill_fanout_max_concurrency", cty.NumberIntVal(0)),
+				"report_schedule_expression":         one("report_schedule_expression", str("every monday")),
+				"report_schedule_timezone":           one("report_schedule_timezone", str("")),
+				"report_days":                        one("report_days", cty.NumberIntVal(0)),
+				"report_prefix":                      one("report_prefix", str("reports")),
+				"report_retention_days":              one("report_retention_days", cty.NumberIntVal(0)),
 			},
 		},
 		{

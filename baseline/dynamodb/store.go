@@ -132,6 +132,8 @@ type Store struct {
 	mu      sync.Mutex
 	secrets map[string]*secretCache
 	tally   tallyFull // Tally sets known full (tally.go)
+
+	rep reportState // what the weekly report needs (report.go)
 }
 
 var (
@@ -655,6 +657,9 @@ func (s *Store) Record(ctx context.Context, reads []detector.Read) (detector.Rec
 			return detector.Recorded{}, err
 		}
 	}
+	if err := s.recordReport(ctx, entries); err != nil {
+		return detector.Recorded{}, err
+	}
 	for i, e := range alias {
 		rec.Fresh[i] = e.idx == i && fresh[e]
 	}
@@ -1101,7 +1106,7 @@ func (s *Store) MarkDelivered(ctx context.Context, key string, window time.Time)
 	if err != nil {
 		return fmt.Errorf("baseline: dynamodb mark delivered %s: %w", key, err)
 	}
-	return nil
+	return s.indexAlert(ctx, key, window)
 }
 
 // classify marks the errors no retry can fix — DynamoDB refusing the request itself

@@ -56,10 +56,15 @@ func newDynamoClient(endpoint string, maxAttempts int) *dynamodb.Client {
 type countingDB struct {
 	dynamoAPI
 	update, get, query atomic.Int64
+	report             atomic.Int64  // UpdateItem and GetItem of the report's items (not in update, get)
 	beforeUpdate       func(n int64) // called with the number of this UpdateItem (1-based)
 }
 
 func (c *countingDB) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	if isReportItem(in.Key) {
+		c.report.Add(1)
+		return c.dynamoAPI.UpdateItem(ctx, in, o...)
+	}
 	n := c.update.Add(1)
 	if c.beforeUpdate != nil {
 		c.beforeUpdate(n)
@@ -68,6 +73,10 @@ func (c *countingDB) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInpu
 }
 
 func (c *countingDB) GetItem(ctx context.Context, in *dynamodb.GetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	if isReportItem(in.Key) {
+		c.report.Add(1)
+		return c.dynamoAPI.GetItem(ctx, in, o...)
+	}
 	c.get.Add(1)
 	return c.dynamoAPI.GetItem(ctx, in, o...)
 }
@@ -79,7 +88,7 @@ func (c *countingDB) Query(ctx context.Context, in *dynamodb.QueryInput, o ...fu
 
 func (c *countingDB) total() int64 { return c.update.Load() + c.get.Load() + c.query.Load() }
 
-func (c *countingDB) reset() { c.update.Store(0); c.get.Store(0); c.query.Store(0) }
+func (c *countingDB) reset() { c.update.Store(0); c.get.Store(0); c.query.Store(0); c.report.Store(0) }
 
 var tableSeq atomic.Int64
 

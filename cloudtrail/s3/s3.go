@@ -10,7 +10,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/url"
 	"path"
 	"slices"
@@ -22,6 +21,7 @@ import (
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/secretwatch/secretwatch/cloudtrail"
+	"github.com/secretwatch/secretwatch/cloudtrail/s3/objects"
 )
 
 // API is what this package needs of an S3 client (*s3.Client has it).
@@ -30,47 +30,22 @@ type API interface {
 	GetObject(ctx context.Context, in *awss3.GetObjectInput, opts ...func(*awss3.Options)) (*awss3.GetObjectOutput, error)
 }
 
-// Scheme starts every S3 path: s3://bucket/prefix.
-const Scheme = "s3://"
+// The SDK-free part — paths, objects, reading them — lives in cloudtrail/s3/objects, which the
+// Lambda imports without linking the S3 client; these names are its, for the CLI's convenience.
+const Scheme = objects.Scheme
 
-// IsURI reports whether a path names S3 (s3://…) rather than a local file.
-func IsURI(p string) bool { return strings.HasPrefix(p, Scheme) }
+type (
+	URI        = objects.URI
+	Object     = objects.Object
+	Getter     = objects.Getter
+	HTTPGetter = objects.HTTPGetter
+)
 
-// URI is a parsed s3://bucket/prefix.
-type URI struct {
-	Bucket, Prefix string
-}
-
-func (u URI) String() string { return Scheme + u.Bucket + "/" + u.Prefix }
-
-// ParseURI parses s3://bucket[/prefix]. The bucket name must be a valid S3 bucket name (3 to 63
-// lower-case letters, digits, dots and hyphens); the prefix is taken as it is.
-func ParseURI(s string) (URI, error) {
-	rest, ok := strings.CutPrefix(s, Scheme)
-	if !ok {
-		return URI{}, fmt.Errorf("s3: %q does not start with %s", clip(s), Scheme)
-	}
-	bucket, prefix, _ := strings.Cut(rest, "/")
-	if !validBucket(bucket) {
-		return URI{}, fmt.Errorf("s3: %q: %q is not a bucket name (3 to 63 lower-case letters, digits, dots and hyphens)", clip(s), clip(bucket))
-	}
-	if len(prefix) > 1024 {
-		return URI{}, fmt.Errorf("s3: %q: the prefix is longer than an S3 key may be (1024 bytes)", clip(s))
-	}
-	return URI{Bucket: bucket, Prefix: prefix}, nil
-}
-
-func validBucket(b string) bool {
-	if len(b) < 3 || len(b) > 63 {
-		return false
-	}
-	for _, c := range []byte(b) {
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
+var (
+	IsURI    = objects.IsURI
+	ParseURI = objects.ParseURI
+	Streams  = objects.Streams
+)
 
 func clip(s string) string {
 	if len(s) > 200 {
@@ -78,15 +53,6 @@ func clip(s string) string {
 	}
 	return s
 }
-
-// Object is one log file in a bucket.
-type Object struct {
-	Bucket, Key string
-	Size        int64
-}
-
-// Name is the object as a path: s3://bucket/key (the Source of its items).
-func (o Object) Name() string { return Scheme + o.Bucket + "/" + o.Key }
 
 // Span narrows a listing by event time, [From, To); a zero bound is open.
 type Span struct {
@@ -263,22 +229,6 @@ func (l *lister) objects(ctx context.Context, prefix, delimiter string) error {
 		}
 	}
 	return nil
-}
-
-// Streams are the objects as inputs of cloudtrail.ReadStreams, each opened through g when a
-// worker reads it, and streamed through the decoder (never held whole).
-func Streams(g Getter, objs []Object) []cloudtrail.Stream {
-	out := make([]cloudtrail.Stream, len(objs))
-	for i, o := range objs {
-		out[i] = cloudtrail.Stream{Name: o.Name(), Open: func(ctx context.Context) (io.ReadCloser, error) {
-			body, err := g.Get(ctx, o.Bucket, o.Key)
-			if err != nil {
-				return nil, fmt.Errorf("s3: get %s: %w", o.Name(), err)
-			}
-			return body, nil
-		}}
-	}
-	return out
 }
 
 // NewFromConfig is an S3 client of cfg (its credentials and region). A non-empty endpoint (a

@@ -8,7 +8,7 @@ import (
 	"path"
 
 	"github.com/secretwatch/secretwatch/cloudtrail"
-	cts3 "github.com/secretwatch/secretwatch/cloudtrail/s3"
+	cts3 "github.com/secretwatch/secretwatch/cloudtrail/s3/objects"
 	"github.com/secretwatch/secretwatch/detector"
 )
 

@@ -11,7 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
-	cts3 "github.com/secretwatch/secretwatch/cloudtrail/s3"
+	cts3 "github.com/secretwatch/secretwatch/cloudtrail/s3/objects"
 	"github.com/secretwatch/secretwatch/internal/s3test"
 )
 

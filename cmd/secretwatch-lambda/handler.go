@@ -11,7 +11,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/secretwatch/secretwatch/cloudtrail"
-	cts3 "github.com/secretwatch/secretwatch/cloudtrail/s3"
+	cts3 "github.com/secretwatch/secretwatch/cloudtrail/s3/objects"
 	"github.com/secretwatch/secretwatch/detector"
 )
 
@@ -27,6 +27,7 @@ type handler struct {
 	log     *slog.Logger
 	now     func() time.Time
 	s3      cts3.Getter // reads the backfill's objects
+	weekly  *weekly     // the scheduled report (weekly.go); nil: not configured
 }
 
 // envelope tells the two invocation shapes apart.
@@ -38,6 +39,9 @@ type envelope struct {
 
 // Handle is the Lambda entry point.
 func (h *handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) {
+	if in, ok := parseScheduled(raw); ok {
+		return nil, h.handleScheduled(ctx, in)
+	}
 	var env envelope
 	if err := json.Unmarshal(raw, &env); err == nil && len(env.Records) > 0 && env.Records[0].EventSource == "aws:sqs" {
 		var ev events.SQSEvent

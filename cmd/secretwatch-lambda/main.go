@@ -21,7 +21,7 @@ import (
 	"github.com/secretwatch/secretwatch/alerts"
 	snspub "github.com/secretwatch/secretwatch/alerts/sns"
 	ddbstore "github.com/secretwatch/secretwatch/baseline/dynamodb"
-	cts3 "github.com/secretwatch/secretwatch/cloudtrail/s3"
+	cts3 "github.com/secretwatch/secretwatch/cloudtrail/s3/objects"
 	"github.com/secretwatch/secretwatch/detector"
 	"github.com/secretwatch/secretwatch/metrics"
 )
@@ -79,7 +79,11 @@ func newHandler(ctx context.Context, getenv func(string) string) (*handler, erro
 	s3c := &cts3.HTTPGetter{Region: awsCfg.Region, Credentials: awsCfg.Credentials, Endpoint: aws.ToString(s3URL)}
 	log.Info("secretwatch ready", "table", cfg.Table, "topic", cfg.TopicARN, "allowlist", cfg.AllowList,
 		"secret_entries", len(al.Entries), "namespace", cfg.Namespace)
-	return &handler{det: det, sup: store, notify: pub, metrics: emf, log: log, now: time.Now, s3: s3c}, nil
+	wk, err := newWeekly(getenv, awsCfg, store, al, cfg.AllowList, pub)
+	if err != nil {
+		return nil, err
+	}
+	return &handler{det: det, sup: store, notify: pub, metrics: emf, log: log, now: time.Now, s3: s3c, weekly: wk}, nil
 }
 
 // lambdaAWSConfig is the AWS configuration of a Lambda function: the region and the execution

@@ -112,7 +112,7 @@ func waitTCP(addr string, d time.Duration, alive func() bool) error {
 // ---- bootstrap ----
 
 // buildFlags are the flags of scripts/build-lambda.sh (and of the issue).
-var buildFlags = []string{"build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w -buildid="}
+var buildFlags = []string{"build", "-tags", "lambda.norpc cloudtrail_stdjson", "-trimpath", "-ldflags=-s -w -buildid="}
 
 // buildBootstrap builds this package as bootstrap for linux/goarch into a new directory, with
 // the test allow-list beside it as allowlist.yaml: a Lambda task root.
@@ -558,6 +558,9 @@ func viewTable(tb testing.TB, items map[string]map[string]any) tableView {
 		case strings.HasPrefix(pk, "T#"):
 			m, _ := it["m"].([]string)
 			v.Tallies[pk+" "+it["sk"].(string)] = len(m)
+		case len(pk) > 1 && pk[1] == '#' && strings.ContainsRune("RDXL", rune(pk[0])):
+			// The weekly report's items (baseline/dynamodb/report.go): not counted in Items.
+			v.Items--
 		default:
 			v.Unknown = append(v.Unknown, k)
 		}

@@ -38,6 +38,9 @@ module "documents" {
   fanout_prefix          = var.backfill_fanout_prefix
   fanout_batch_size      = var.backfill_fanout_batch_size
   fanout_max_concurrency = var.backfill_fanout_max_concurrency
+  report_bucket_arn      = local.report_bucket ? aws_s3_bucket.report[0].arn : null
+  report_prefix          = var.report_prefix
+  report_function_arn    = local.report_schedule ? local.report_function_arn : null
 
   central_event_bus_arn  = var.create_central_event_bus ? aws_cloudwatch_event_bus.central[0].arn : null
   source_account_ids     = var.central_bus_source_account_ids

@@ -60,6 +60,8 @@ resource "aws_lambda_function" "this" {
       SECRETWATCH_METRIC_SECRETS    = join(",", var.metric_secrets)
       SECRETWATCH_LOG_LEVEL         = var.log_level
       SECRETWATCH_EVENT_RULE        = var.name
+      SECRETWATCH_REPORT_BUCKET     = local.report_bucket ? aws_s3_bucket.report[0].id : ""
+      SECRETWATCH_REPORT_PREFIX     = var.report_prefix
     }
   }
 

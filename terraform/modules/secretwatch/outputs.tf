@@ -126,3 +126,13 @@ output "backfill_state_machine_arn" {
   description = "ARN of the backfill fan-out state machine (null when backfill_fanout_bucket is null)."
   value       = length(aws_sfn_state_machine.backfill) > 0 ? aws_sfn_state_machine.backfill[0].arn : null
 }
+
+output "report_bucket_name" {
+  description = "Bucket of the scheduled report's files (null when not created)."
+  value       = local.report_bucket ? aws_s3_bucket.report[0].id : null
+}
+
+output "report_schedule_arn" {
+  description = "ARN of the weekly report's EventBridge Scheduler schedule (null when disabled)."
+  value       = local.report_schedule ? aws_scheduler_schedule.report[0].arn : null
+}

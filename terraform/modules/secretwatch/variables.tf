@@ -588,3 +588,71 @@ variable "backfill_fanout_max_concurrency" {
     error_message = "backfill_fanout_max_concurrency must be 1 to 10000."
   }
 }
+# ---- Scheduled weekly report (docs/report.md, "Scheduled delivery") ----
+
+variable "report_schedule_expression" {
+  description = "EventBridge Scheduler expression of the weekly report (e.g. cron(0 6 ? * MON *): Mondays 06:00 in report_schedule_timezone), or null for no scheduled report."
+  type        = string
+  default     = "cron(0 6 ? * MON *)"
+
+  validation {
+    condition     = var.report_schedule_expression == null || can(regex("^(cron|rate|at)\\(.+\\)$", coalesce(var.report_schedule_expression, "-")))
+    error_message = "report_schedule_expression must be a cron(...), rate(...) or at(...) expression, or null."
+  }
+}
+
+variable "report_schedule_timezone" {
+  description = "Time zone of report_schedule_expression (IANA name). The report itself always covers whole UTC days."
+  type        = string
+  default     = "UTC"
+
+  validation {
+    condition     = can(regex("^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$", var.report_schedule_timezone))
+    error_message = "report_schedule_timezone must be an IANA time zone name such as UTC or Europe/Paris."
+  }
+}
+
+variable "report_days" {
+  description = "Days the scheduled report covers: the whole UTC days before the day it runs."
+  type        = number
+  default     = 7
+
+  validation {
+    condition     = var.report_days >= 1 && var.report_days <= 31 && floor(var.report_days) == var.report_days
+    error_message = "report_days must be a whole number between 1 and 31."
+  }
+}
+
+variable "report_bucket_enabled" {
+  description = "Create a private, encrypted bucket for the scheduled report's files (CSV and JSON; HTML with a reporthtml build). Without it the report is only summarised on the alerts topic."
+  type        = bool
+  default     = true
+}
+
+variable "report_prefix" {
+  description = "Key prefix of the report files in the report bucket."
+  type        = string
+  default     = "reports/"
+
+  validation {
+    condition     = can(regex("^([A-Za-z0-9._-]+/)+$", var.report_prefix))
+    error_message = "report_prefix must be one or more path segments of letters, digits and ._-, ending in /."
+  }
+}
+
+variable "report_retention_days" {
+  description = "Days the report files are kept in the report bucket."
+  type        = number
+  default     = 400
+
+  validation {
+    condition     = var.report_retention_days >= 1 && var.report_retention_days <= 3653
+    error_message = "report_retention_days must be between 1 and 3653."
+  }
+}
+
+variable "report_bucket_force_destroy" {
+  description = "Let `terraform destroy` delete the report bucket with its files."
+  type        = bool
+  default     = false
+}

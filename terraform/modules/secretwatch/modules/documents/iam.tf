@@ -51,6 +51,7 @@ locals {
         Resource = [var.on_failure_queue_arn]
       },
     ],
+    local.report_bucket_statements,
     var.batch_queue_arn == null ? [] : [
       {
         # The SQS event source mapping polls with the execution role's permissions.

@@ -10,6 +10,7 @@ locals {
     var.table_encrypted_with_key ? local.via_dynamodb : "",
     local.via_sns,
     var.on_failure_queue_arn != null || var.batch_queue_arn != null ? local.via_sqs : "",
+    var.report_bucket_arn != null ? local.via_s3 : "", # the report bucket is encrypted with the key
   ])
 
   backfill_kms_services = compact([var.table_encrypted_with_key ? local.via_dynamodb : "", local.via_sns])

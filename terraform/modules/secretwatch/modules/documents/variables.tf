@@ -320,3 +320,36 @@ variable "fanout_max_concurrency" {
     error_message = "fanout_max_concurrency must be 1 to 10000."
   }
 }
+
+variable "report_bucket_arn" {
+  description = "ARN of the bucket the scheduled weekly report is written to, or null (no bucket: the summary goes to the alerts topic only)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.report_bucket_arn == null || startswith(coalesce(var.report_bucket_arn, "-"), "arn:")
+    error_message = "report_bucket_arn must be an ARN or null."
+  }
+}
+
+variable "report_prefix" {
+  description = "Key prefix of the report files in report_bucket_arn (the Lambda may put objects under it only)."
+  type        = string
+  default     = "reports/"
+
+  validation {
+    condition     = can(regex("^([A-Za-z0-9._-]+/)+$", var.report_prefix))
+    error_message = "report_prefix must be one or more path segments of letters, digits and ._-, ending in /."
+  }
+}
+
+variable "report_function_arn" {
+  description = "ARN of the Lambda function the EventBridge Scheduler schedule invokes for the weekly report, or null (no schedule)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.report_function_arn == null || startswith(coalesce(var.report_function_arn, "-"), "arn:")
+    error_message = "report_function_arn must be an ARN or null."
+  }
+}

@@ -1,0 +1,724 @@
+package dynamodb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/secretwatch/secretwatch/baseline/internal/bound"
+	"github.com/secretwatch/secretwatch/baseline/internal/localstate"
+	"github.com/secretwatch/secretwatch/detector"
+	"github.com/secretwatch/secretwatch/report"
+)
+
+// What the weekly report needs besides the hourly counters (docs/dynamodb.md, "Weekly report"):
+//
+//   - R#<secret> / <day>#<principal>: per (secret, principal, UTC day) the distinct source IPs,
+//     VPC endpoint ids and user agents (string sets, at most report.MaxValues each), the secret's
+//     ARN, the principal type, and fx/lx, the first and last attempt the counters do not time
+//     (denied attempts; every attempt of an unknown principal, whose reads only the whole-secret
+//     counters hold). Written only when a read brings something this instance does not know.
+//   - D#<day> / <secret>: the secrets read on a day (one item each), so that Days finds a
+//     period's secrets with one Query per day.
+//   - X#<day> / <window>#<alert key>: the alerts delivered whose window starts on that day, with
+//     their rule, secret and principal, kept for the retention window.
+//   - L#latest / L: the latest event hour recorded (report.Source.Latest).
+//
+// Counts, and first/last seen of successful reads, come from the hourly counter items (gsi1):
+// they are exact under duplicates and retries.
+var _ report.Source = (*Store)(nil)
+
+const (
+	attrIPs        = "ip"
+	attrVPCEs      = "vpce"
+	attrUAs        = "ua"
+	attrARN        = "arn"
+	attrPType      = "pt"
+	attrFirstOther = "fx" // unix nanos of the first attempt not timed by the counters
+	attrLastOther  = "lx" // unix nanos of the last one
+	attrRule       = "rl"
+	latestPK       = "L#latest"
+	latestSK       = "L"
+
+	// maxDayCache bounds the per-(secret, principal, day) states an instance remembers; past it
+	// the cache is emptied (the next writes re-learn what they need).
+	maxDayCache = 200_000
+)
+
+var setAttrs = [3]string{attrIPs, attrVPCEs, attrUAs}
+
+// dayKey names one R# item: secret and principal in their key form, day since the epoch.
+type dayKey struct {
+	secret, principal string
+	day               int64
+}
+
+func (k dayKey) pk() string { return "R#" + k.secret }
+func (k dayKey) sk() string { return dayPrefix(k.day) + k.principal }
+
+func dayPrefix(day int64) string { return fmt.Sprintf("%06d#", day) }
+
+// dayState is what this instance knows of one R# item (as of the last response it saw).
+type dayState struct {
+	exists       bool
+	sets         [3]map[string]bool
+	arn, ptype   bool
+	first, last  int64 // fx, lx; 0 when absent
+	fromResponse bool
+}
+
+// reportState is the instance's cache of report items written or read.
+type reportState struct {
+	mu     sync.Mutex
+	days   map[dayKey]*dayState
+	index  map[int64]map[string]bool // day → secrets (key form) written to D#<day>
+	latest int64                     // the hour this instance last wrote to (or found in) L#latest
+}
+
+func dayOf(t time.Time) int64 { return localstate.DayOf(t) }
+
+// dayWant is what one Record call's reads bring to one R# item.
+type dayWant struct {
+	key               dayKey
+	secret, principal string // readable, bounded
+	sets              [3][]string
+	arn, ptype        string
+	first, last       int64 // over the attempts the counters do not time
+}
+
+// recordReport writes what the report needs about entries (the de-duplicated reads of a Record
+// call that the counters hold now). Every write is idempotent, so it runs for every read of the
+// call, fresh or not: a retried call completes what a failed one left out.
+func (s *Store) recordReport(ctx context.Context, entries []*entry) error {
+	wants := map[dayKey]*dayWant{}
+	capH := detector.Hour(s.now().Add(futureSkew))
+	maxHour := int64(-1)
+	for _, e := range entries {
+		r := e.read
+		k := dayKey{secret: e.itemKey[0].secret, principal: e.itemKey[1].principal, day: dayOf(r.Time)}
+		w := wants[k]
+		if w == nil {
+			w = &dayWant{key: k, secret: bound.Text(r.Secret, maxAttrText), principal: bound.Text(r.Principal, maxAttrText)}
+			wants[k] = w
+		}
+		for i, v := range [3]string{r.SourceIP, r.VPCEndpointID, r.UserAgent} {
+			if len(w.sets[i]) < report.MaxValues {
+				w.sets[i] = report.AddValue(w.sets[i], v)
+			}
+		}
+		if w.arn == "" {
+			w.arn = report.Bound(r.SecretARN)
+		}
+		if w.ptype == "" {
+			w.ptype = report.Bound(r.PrincipalType)
+		}
+		if r.Denied || r.Principal == "" {
+			ns := r.Time.UnixNano()
+			if w.first == 0 || ns < w.first {
+				w.first = ns
+			}
+			w.last = max(w.last, ns)
+		}
+		maxHour = max(maxHour, min(detector.Hour(r.Time), capH))
+	}
+
+	// The day index: one item per (day, secret) not yet written by this instance.
+	type idx struct {
+		day        int64
+		secret, sn string
+	}
+	var index []idx
+	s.rep.mu.Lock()
+	if s.rep.index == nil {
+		s.rep.index = map[int64]map[string]bool{}
+	}
+	seenIdx := map[dayKey]bool{}
+	for k, w := range wants {
+		ik := dayKey{secret: k.secret, day: k.day}
+		if seenIdx[ik] || s.rep.index[k.day][k.secret] {
+			continue
+		}
+		seenIdx[ik] = true
+		index = append(index, idx{day: k.day, secret: k.secret, sn: w.secret})
+	}
+	needLatest := maxHour > s.rep.latest
+	s.rep.mu.Unlock()
+
+	if err := forEach(ctx, index, func(ctx context.Context, x idx) error {
+		_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName: aws.String(s.table),
+			Key: map[string]types.AttributeValue{
+				attrPK: &types.AttributeValueMemberS{Value: "D#" + strconv.FormatInt(x.day, 10)},
+				attrSK: &types.AttributeValueMemberS{Value: x.secret},
+			},
+			UpdateExpression:         aws.String("SET #sn = :sn, #ttl = :ttl"),
+			ExpressionAttributeNames: map[string]string{"#sn": attrSecretName, "#ttl": attrTTL},
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":sn":  &types.AttributeValueMemberS{Value: x.sn},
+				":ttl": &types.AttributeValueMemberN{Value: strconv.FormatInt(s.dayTTL(x.day), 10)},
+			},
+		})
+		if err != nil {
+			return fmt.Errorf("baseline: dynamodb report index day %d: %w", x.day, classify(err))
+		}
+		s.rep.mu.Lock()
+		m := s.rep.index[x.day]
+		if m == nil {
+			m = map[string]bool{}
+			s.rep.index[x.day] = m
+		}
+		m[x.secret] = true
+		s.rep.mu.Unlock()
+		return nil
+	}); err != nil {
+		return err
+	}
+
+	keys := slices.SortedFunc(maps.Keys(wants), func(a, b dayKey) int {
+		return strings.Compare(a.pk()+"\x00"+a.sk(), b.pk()+"\x00"+b.sk())
+	})
+	if err := forEach(ctx, keys, func(ctx context.Context, k dayKey) error {
+		return s.writeDay(ctx, wants[k])
+	}); err != nil {
+		return err
+	}
+	if needLatest {
+		if err := s.writeLatest(ctx, maxHour); err != nil {
+			return err
+		}
+	}
+	s.pruneReport()
+	return nil
+}
+
+// dayTTL is when an item of day expires: the retention window after the day's end, plus a day.
+func (s *Store) dayTTL(day int64) int64 {
+	return (day+2)*86400 + int64(s.ret/time.Second)
+}
+
+// pruneReport drops cached report state of days the instance will most likely not write again.
+func (s *Store) pruneReport() {
+	s.rep.mu.Lock()
+	defer s.rep.mu.Unlock()
+	if s.rep.latest <= 0 {
+		return
+	}
+	keep := s.rep.latest/24 - 1
+	for d := range s.rep.index {
+		if d < keep {
+			delete(s.rep.index, d)
+		}
+	}
+	if len(s.rep.days) > maxDayCache {
+		for k := range s.rep.days {
+			if k.day < keep {
+				delete(s.rep.days, k)
+			}
+		}
+		if len(s.rep.days) > maxDayCache {
+			clear(s.rep.days)
+		}
+	}
+}
+
+func (s *Store) daySnapshot(k dayKey) (dayState, bool) {
+	s.rep.mu.Lock()
+	defer s.rep.mu.Unlock()
+	st := s.rep.days[k]
+	if st == nil {
+		return dayState{}, false
+	}
+	return *st, true
+}
+
+func (s *Store) dayStore(k dayKey, item map[string]types.AttributeValue) {
+	st := &dayState{exists: len(item) > 0, fromResponse: true}
+	for i, a := range setAttrs {
+		st.sets[i] = map[string]bool{}
+		if v, ok := item[a].(*types.AttributeValueMemberSS); ok {
+			for _, x := range v.Value {
+				st.sets[i][x] = true
+			}
+		}
+	}
+	_, st.arn = item[attrARN]
+	_, st.ptype = item[attrPType]
+	st.first = numAttr(item[attrFirstOther])
+	st.last = numAttr(item[attrLastOther])
+	s.rep.mu.Lock()
+	defer s.rep.mu.Unlock()
+	if s.rep.days == nil {
+		s.rep.days = map[dayKey]*dayState{}
+	}
+	s.rep.days[k] = st
+}
+
+// writeDay brings the R# item of w.key up to what w holds, if this instance does not know it
+// there already. Each set grows to report.MaxValues at most: the condition checks that the set
+// has room for the values added, so concurrent writers never push it over.
+func (s *Store) writeDay(ctx context.Context, w *dayWant) error {
+	k := w.key
+	for failures := 0; ; {
+		st, known := s.daySnapshot(k)
+		names := map[string]string{"#ttl": attrTTL, "#sn": attrSecretName}
+		values := map[string]types.AttributeValue{
+			":ttl": &types.AttributeValueMemberN{Value: strconv.FormatInt(s.dayTTL(k.day), 10)},
+			":sn":  &types.AttributeValueMemberS{Value: w.secret},
+		}
+		sets := []string{"#ttl = :ttl", "#sn = :sn"}
+		var adds, conds []string
+		changed := !known || !st.exists
+		for i, a := range setAttrs {
+			var add []string
+			for _, v := range w.sets[i] {
+				if !st.sets[i][v] {
+					add = append(add, v)
+				}
+			}
+			if known {
+				add = add[:min(len(add), max(0, report.MaxValues-len(st.sets[i])))]
+			}
+			if len(add) == 0 {
+				continue
+			}
+			changed = true
+			n, v, c := "#"+a, ":"+a, ":"+a+"max"
+			names[n] = a
+			values[v] = &types.AttributeValueMemberSS{Value: add}
+			values[c] = &types.AttributeValueMemberN{Value: strconv.Itoa(report.MaxValues - len(add))}
+			adds = append(adds, n+" "+v)
+			conds = append(conds, "(attribute_not_exists("+n+") OR size("+n+") <= "+c+")")
+		}
+		if w.principal != "" {
+			names["#pr"] = attrPrincipal
+			values[":pr"] = &types.AttributeValueMemberS{Value: w.principal}
+			sets = append(sets, "#pr = :pr")
+		}
+		if w.arn != "" && !st.arn {
+			changed = true
+			names["#arn"] = attrARN
+			values[":arn"] = &types.AttributeValueMemberS{Value: w.arn}
+			sets = append(sets, "#arn = if_not_exists(#arn, :arn)")
+		}
+		if w.ptype != "" && !st.ptype {
+			changed = true
+			names["#pt"] = attrPType
+			values[":pt"] = &types.AttributeValueMemberS{Value: w.ptype}
+			sets = append(sets, "#pt = if_not_exists(#pt, :pt)")
+		}
+		if w.first != 0 && (st.first == 0 || w.first < st.first) {
+			changed = true
+			names["#fx"] = attrFirstOther
+			values[":fx"] = &types.AttributeValueMemberN{Value: strconv.FormatInt(w.first, 10)}
+			sets = append(sets, "#fx = :fx")
+			conds = append(conds, "(attribute_not_exists(#fx) OR #fx > :fx)")
+		}
+		if w.last != 0 && w.last > st.last {
+			changed = true
+			names["#lx"] = attrLastOther
+			values[":lx"] = &types.AttributeValueMemberN{Value: strconv.FormatInt(w.last, 10)}
+			sets = append(sets, "#lx = :lx")
+			conds = append(conds, "(attribute_not_exists(#lx) OR #lx < :lx)")
+		}
+		if !changed {
+			return nil
+		}
+		update := "SET " + strings.Join(sets, ", ")
+		if len(adds) > 0 {
+			update += " ADD " + strings.Join(adds, ", ")
+		}
+		key := map[string]types.AttributeValue{
+			attrPK: &types.AttributeValueMemberS{Value: k.pk()},
+			attrSK: &types.AttributeValueMemberS{Value: k.sk()},
+		}
+		in := &dynamodb.UpdateItemInput{
+			TableName:                           aws.String(s.table),
+			Key:                                 key,
+			UpdateExpression:                    aws.String(update),
+			ExpressionAttributeNames:            names,
+			ExpressionAttributeValues:           values,
+			ReturnValues:                        types.ReturnValueAllNew,
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+		}
+		if len(conds) > 0 {
+			in.ConditionExpression = aws.String(strings.Join(conds, " AND "))
+		}
+		out, err := s.db.UpdateItem(ctx, in)
+		if err == nil {
+			s.dayStore(k, out.Attributes)
+			return nil
+		}
+		ccf, ok := errors.AsType[*types.ConditionalCheckFailedException](err)
+		if !ok {
+			return fmt.Errorf("baseline: dynamodb report update %s: %w", bound.Text(k.pk(), 200), classify(err))
+		}
+		item := ccf.Item
+		if item == nil { // dynalite does not return the item
+			res, gerr := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: key, ConsistentRead: aws.Bool(true)})
+			if gerr != nil {
+				return fmt.Errorf("baseline: dynamodb report get %s: %w", bound.Text(k.pk(), 200), gerr)
+			}
+			item = res.Item
+		}
+		s.dayStore(k, item)
+		if failures++; failures > maxItemRetries {
+			return fmt.Errorf("baseline: dynamodb report update %s: %d conditional failures in a row: %w", bound.Text(k.pk(), 200), failures, err)
+		}
+		if known { // what we knew was stale: the item changed under us, back off a little
+			if err := sleepCtx(ctx, retryDelay(failures)); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func latestKey() map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		attrPK: &types.AttributeValueMemberS{Value: latestPK},
+		attrSK: &types.AttributeValueMemberS{Value: latestSK},
+	}
+}
+
+// writeLatest moves L#latest forward to hour (never back).
+func (s *Store) writeLatest(ctx context.Context, hour int64) error {
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                aws.String(s.table),
+		Key:                      latestKey(),
+		UpdateExpression:         aws.String("SET #hr = :h"),
+		ConditionExpression:      aws.String("attribute_not_exists(#hr) OR #hr < :h"),
+		ExpressionAttributeNames: map[string]string{"#hr": attrHour},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":h": &types.AttributeValueMemberN{Value: strconv.FormatInt(hour, 10)},
+		},
+	})
+	if _, ccf := errors.AsType[*types.ConditionalCheckFailedException](err); err != nil && !ccf {
+		return fmt.Errorf("baseline: dynamodb report latest: %w", classify(err))
+	}
+	s.rep.mu.Lock()
+	s.rep.latest = max(s.rep.latest, hour) // on a failed condition the item holds a later hour
+	s.rep.mu.Unlock()
+	return nil
+}
+
+// Latest implements report.Source: the latest event hour recorded, never past the clock (plus
+// the skew allowed for records dated in the future).
+func (s *Store) Latest(ctx context.Context) (time.Time, error) {
+	h, err := s.latestHourStored(ctx)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return localstate.HourTime(h), nil
+}
+
+func (s *Store) latestHourStored(ctx context.Context) (int64, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: latestKey()})
+	if err != nil {
+		return 0, fmt.Errorf("baseline: dynamodb report latest: %w", err)
+	}
+	h := numAttr(out.Item[attrHour])
+	if h <= 0 {
+		return 0, nil
+	}
+	return min(h, detector.Hour(s.now().Add(futureSkew))), nil
+}
+
+// dayBounds turns [from, to) into the days [lo, hi) the store may hold: not before the
+// retention horizon of the latest hour, not after the clock. ok is false when there is nothing.
+func (s *Store) dayBounds(ctx context.Context, from, to time.Time) (lo, hi int64, ok bool, err error) {
+	latest, err := s.latestHourStored(ctx)
+	if err != nil || latest <= 0 {
+		return 0, 0, false, err
+	}
+	lo, hi = localstate.DayRange(from, to)
+	lo = max(lo, (latest-s.retH+23)/24)
+	hi = min(hi, detector.Hour(s.now().Add(futureSkew))/24+1, lo+int64(report.MaxPeriod/(24*time.Hour))+1)
+	return lo, hi, lo < hi, nil
+}
+
+// query runs one Query to its end, calling fn for every item.
+func (s *Store) query(ctx context.Context, in *dynamodb.QueryInput, fn func(map[string]types.AttributeValue)) error {
+	in.TableName = aws.String(s.table)
+	for {
+		res, err := s.db.Query(ctx, in)
+		if err != nil {
+			return err
+		}
+		for _, item := range res.Items {
+			fn(item)
+		}
+		if len(res.LastEvaluatedKey) == 0 {
+			return nil
+		}
+		in.ExclusiveStartKey = res.LastEvaluatedKey
+	}
+}
+
+func strAttr(v types.AttributeValue) string {
+	if s, ok := v.(*types.AttributeValueMemberS); ok {
+		return s.Value
+	}
+	return ""
+}
+
+func pkQuery(pk string, lo, hi string) *dynamodb.QueryInput {
+	in := &dynamodb.QueryInput{
+		KeyConditionExpression:   aws.String("#pk = :pk"),
+		ExpressionAttributeNames: map[string]string{"#pk": attrPK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": &types.AttributeValueMemberS{Value: pk},
+		},
+	}
+	if lo != "" {
+		in.KeyConditionExpression = aws.String("#pk = :pk AND #sk BETWEEN :lo AND :hi")
+		in.ExpressionAttributeNames["#sk"] = attrSK
+		in.ExpressionAttributeValues[":lo"] = &types.AttributeValueMemberS{Value: lo}
+		in.ExpressionAttributeValues[":hi"] = &types.AttributeValueMemberS{Value: hi}
+	}
+	return in
+}
+
+// Days implements report.Source. Requests: one Query per day of the period (the day index),
+// then per secret found one Query of its counters (gsi1) and one of its R# items; no scan.
+func (s *Store) Days(ctx context.Context, from, to time.Time, yield func(*report.DayRow) error) error {
+	lo, hi, ok, err := s.dayBounds(ctx, from, to)
+	if err != nil || !ok {
+		return err
+	}
+	days := make([]int64, 0, hi-lo)
+	for d := lo; d < hi; d++ {
+		days = append(days, d)
+	}
+	var mu sync.Mutex
+	secrets := map[string]string{} // key form → readable
+	if err := forEach(ctx, days, func(ctx context.Context, d int64) error {
+		return s.query(ctx, pkQuery("D#"+strconv.FormatInt(d, 10), "", ""), func(item map[string]types.AttributeValue) {
+			mu.Lock()
+			secrets[strAttr(item[attrSK])] = strAttr(item[attrSecretName])
+			mu.Unlock()
+		})
+	}); err != nil {
+		return fmt.Errorf("baseline: dynamodb report day index: %w", err)
+	}
+	keys := slices.Sorted(maps.Keys(secrets))
+	return forEach(ctx, keys, func(ctx context.Context, sec string) error {
+		rows, err := s.secretDays(ctx, sec, secrets[sec], lo, hi)
+		if err != nil {
+			return err
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for _, r := range rows {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if err := yield(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+type countAgg struct {
+	n, d      int64
+	first     string // counters' "<nanos>|<eventID>"
+	last      int64
+	principal string // readable
+}
+
+// secretDays builds the rows of one secret (key form sec) for the days [lo, hi).
+func (s *Store) secretDays(ctx context.Context, sec, readable string, lo, hi int64) ([]*report.DayRow, error) {
+	counts := map[dayKey]*countAgg{}
+	whole := map[int64]*countAgg{}
+	in := &dynamodb.QueryInput{
+		IndexName:              aws.String(gsi1Name),
+		KeyConditionExpression: aws.String("#pk = :pk AND #sk BETWEEN :lo AND :hi"),
+		ExpressionAttributeNames: map[string]string{
+			"#pk": attrGSI1PK, "#sk": attrGSI1SK,
+		},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": &types.AttributeValueMemberS{Value: gsi1PK(sec)},
+			":lo": &types.AttributeValueMemberS{Value: fmt.Sprintf("%010d#", lo*24)},
+			":hi": &types.AttributeValueMemberS{Value: fmt.Sprintf("%010d$", hi*24-1)},
+		},
+	}
+	if err := s.query(ctx, in, func(item map[string]types.AttributeValue) {
+		k, ok := parseGSI1SK(sec, strAttr(item[attrGSI1SK]))
+		if !ok {
+			return
+		}
+		var a *countAgg
+		if k.principal == "" {
+			if a = whole[k.hour/24]; a == nil {
+				a = &countAgg{}
+				whole[k.hour/24] = a
+			}
+		} else {
+			dk := dayKey{secret: sec, principal: k.principal, day: k.hour / 24}
+			if a = counts[dk]; a == nil {
+				a = &countAgg{}
+				counts[dk] = a
+			}
+			if a.principal == "" {
+				a.principal = strAttr(item[attrPrincipal])
+			}
+		}
+		a.n += numAttr(item[attrReads])
+		a.d += numAttr(item[attrDenied])
+		if f := strAttr(item[attrFirst]); f != "" && (a.first == "" || f < a.first) {
+			a.first = f
+		}
+		a.last = max(a.last, numAttr(item[attrLast]))
+	}); err != nil {
+		return nil, fmt.Errorf("baseline: dynamodb report query %s: %w", bound.Text(gsi1PK(sec), 200), err)
+	}
+	attrs := map[dayKey]map[string]types.AttributeValue{}
+	if err := s.query(ctx, pkQuery("R#"+sec, dayPrefix(lo), dayPrefix(hi-1)+"\xff"), func(item map[string]types.AttributeValue) {
+		sk := strAttr(item[attrSK])
+		day, prin, ok := strings.Cut(sk, "#")
+		d, err := strconv.ParseInt(day, 10, 64)
+		if !ok || err != nil {
+			return
+		}
+		attrs[dayKey{secret: sec, principal: prin, day: d}] = item
+	}); err != nil {
+		return nil, fmt.Errorf("baseline: dynamodb report query %s: %w", bound.Text("R#"+sec, 200), err)
+	}
+
+	// The unknown principal's reads are only in the whole-secret counters: whole minus the
+	// named principals' (exact once no Record is half-way between the two).
+	for day, w := range whole {
+		un := &countAgg{n: w.n, d: w.d}
+		for k, a := range counts {
+			if k.day == day {
+				un.n -= a.n
+				un.d -= a.d
+			}
+		}
+		if un.n > 0 || un.d > 0 {
+			counts[dayKey{secret: sec, day: day}] = &countAgg{n: max(un.n, 0), d: max(un.d, 0)}
+		}
+	}
+	rows := make([]*report.DayRow, 0, len(counts))
+	for k, a := range counts {
+		if a.n+a.d <= 0 {
+			continue
+		}
+		row := &report.DayRow{Day: localstate.UnixDay(k.day), Secret: readable, Principal: a.principal, Reads: a.n, Denied: a.d}
+		if a.first != "" {
+			ns, _, _ := strings.Cut(a.first, "|")
+			if n, err := strconv.ParseInt(ns, 10, 64); err == nil {
+				row.FirstSeen = time.Unix(0, n).UTC()
+			}
+		}
+		if a.last != 0 {
+			row.LastSeen = time.Unix(0, a.last).UTC()
+		}
+		if item := attrs[k]; item != nil {
+			if row.Principal == "" && k.principal != "" {
+				row.Principal = strAttr(item[attrPrincipal])
+			}
+			row.SecretARN = strAttr(item[attrARN])
+			row.PrincipalType = strAttr(item[attrPType])
+			if fx := numAttr(item[attrFirstOther]); fx != 0 {
+				if t := time.Unix(0, fx).UTC(); row.FirstSeen.IsZero() || t.Before(row.FirstSeen) {
+					row.FirstSeen = t
+				}
+			}
+			if lx := numAttr(item[attrLastOther]); lx != 0 {
+				if t := time.Unix(0, lx).UTC(); t.After(row.LastSeen) {
+					row.LastSeen = t
+				}
+			}
+			for i, a := range setAttrs {
+				var vs []string
+				if v, ok := item[a].(*types.AttributeValueMemberSS); ok {
+					vs = slices.Sorted(slices.Values(v.Value))
+				}
+				vs = report.AddValue(nil, vs...)
+				switch i {
+				case 0:
+					row.SourceIPs = vs
+				case 1:
+					row.VPCEndpointIDs = vs
+				default:
+					row.UserAgents = vs
+				}
+			}
+		}
+		rows = append(rows, row)
+	}
+	return rows, nil
+}
+
+// alertIndexKey names the X# item of one delivered alert.
+func alertIndexKey(key string, window time.Time) map[string]types.AttributeValue {
+	if len(key) > maxAlertKey-20 {
+		key = digestPart(key)
+	}
+	return map[string]types.AttributeValue{
+		attrPK: &types.AttributeValueMemberS{Value: "X#" + strconv.FormatInt(dayOf(window), 10)},
+		attrSK: &types.AttributeValueMemberS{Value: fmt.Sprintf("%011d#%s", window.Unix(), key)},
+	}
+}
+
+// indexAlert records a delivered alert in the day index of its window, for the retention window.
+func (s *Store) indexAlert(ctx context.Context, key string, window time.Time) error {
+	rule, rest, _ := strings.Cut(key, "|")
+	secret, principal, _ := strings.Cut(rest, "|")
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                aws.String(s.table),
+		Key:                      alertIndexKey(key, window),
+		UpdateExpression:         aws.String("SET #rl = :rl, #sn = :sn, #pr = :pr, #w = :w, #ttl = :ttl"),
+		ExpressionAttributeNames: map[string]string{"#rl": attrRule, "#sn": attrSecretName, "#pr": attrPrincipal, "#w": attrWindow, "#ttl": attrTTL},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":rl":  &types.AttributeValueMemberS{Value: bound.Text(rule, 256)},
+			":sn":  &types.AttributeValueMemberS{Value: bound.Text(secret, maxAttrText)},
+			":pr":  &types.AttributeValueMemberS{Value: bound.Text(principal, maxAttrText)},
+			":w":   &types.AttributeValueMemberN{Value: strconv.FormatInt(window.Unix(), 10)},
+			":ttl": &types.AttributeValueMemberN{Value: strconv.FormatInt(s.dayTTL(dayOf(window)), 10)},
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("baseline: dynamodb alert index %s: %w", bound.Text(key, 200), err)
+	}
+	return nil
+}
+
+// Alerts implements report.Source: one Query per day of the period.
+func (s *Store) Alerts(ctx context.Context, from, to time.Time, yield func(report.AlertRow) error) error {
+	// Not bound to the latest event hour: alerts are claimed without a Record.
+	lo := dayOf(s.now()) - s.retH/24 - 1
+	if !from.IsZero() {
+		lo = max(lo, dayOf(from))
+	}
+	hi := min(dayOf(to.Add(-time.Nanosecond))+1, detector.Hour(s.now().Add(futureSkew))/24+1)
+	for d := lo; d < hi; d++ {
+		var rows []report.AlertRow
+		err := s.query(ctx, pkQuery("X#"+strconv.FormatInt(d, 10), "", ""), func(item map[string]types.AttributeValue) {
+			w := time.Unix(numAttr(item[attrWindow]), 0).UTC()
+			if !w.Before(from) && w.Before(to) {
+				rows = append(rows, report.AlertRow{Rule: strAttr(item[attrRule]), Secret: strAttr(item[attrSecretName]), Principal: strAttr(item[attrPrincipal]), Window: w})
+			}
+		})
+		if err != nil {
+			return fmt.Errorf("baseline: dynamodb report alerts: %w", err)
+		}
+		for _, r := range rows {
+			if err := yield(r); err != nil {
+				return err
+			}
+		}
+	}
+	return ctx.Err()
+}
