@@ -47,6 +47,8 @@ go vet ./...
 echo "== go test -race"
 go test -race -count=1 -timeout 20m ./... 2>&1 | tee "${TMPDIR:-/tmp}/secretwatch-test.log"
 # Under -race the CLI acceptance test runs only the small account; the full-scale one runs here.
+echo "== go test (decoders and workers over all test data, without -race)"
+go test -count=1 -run '^TestSameWhateverDecoderAndWorkers$' ./cloudtrail/ 2>&1 | tee -a "${TMPDIR:-/tmp}/secretwatch-test.log"
 echo "== go test (the Lambda's decoder build, cloudtrail_stdjson: encoding/json only)"
 go test -count=1 -tags cloudtrail_stdjson -run '^(TestSameWhateverDecoderAndWorkers|TestCorpus|TestDecodeShapes)$' ./cloudtrail/ 2>&1 | tee -a "${TMPDIR:-/tmp}/secretwatch-test.log"
 echo "== go test (CLI acceptance at full scale, without -race)"
