@@ -201,7 +201,7 @@ standins_install_chromium() {
 		fi
 	fi
 	if [ -z "$bin" ]; then
-		_sw_log "chromium not available: the HTML report's browser tests will be skipped"
+		_sw_log "chromium not available: the HTML report's browser tests cannot run (they fail under make test, skip elsewhere)"
 		return 0
 	fi
 	export SECRETWATCH_TEST_CHROMIUM=$bin
