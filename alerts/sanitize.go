@@ -1,54 +1,18 @@
 package alerts
 
 import (
-	"fmt"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/secretwatch/secretwatch/internal/textsafe"
 )
 
-// clean makes s safe to print: invalid UTF-8 bytes, control characters (C0, DEL, C1) and
-// invisible formatting characters (category Cf: bidi overrides, zero-width joiners; line and
-// paragraph separators) are replaced by visible escapes. Everything else, including ordinary
-// non-ASCII letters, is kept.
-func clean(s string) string {
-	if !needsClean(s) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case unsafeRune(r):
-			if r < 0x100 {
-				fmt.Fprintf(&b, `\x%02x`, r)
-			} else {
-				fmt.Fprintf(&b, `\u%04x`, r)
-			}
-		default:
-			b.WriteString(s[i : i+size])
-		}
-		i += size
-	}
-	return b.String()
-}
+// clean makes s safe to print (textsafe.Escape): control and invisible formatting characters and
+// invalid bytes become visible escapes; everything else is kept.
+func clean(s string) string { return textsafe.Escape(s) }
 
-func needsClean(s string) bool {
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if (r == utf8.RuneError && size == 1) || unsafeRune(r) {
-			return true
-		}
-		i += size
-	}
-	return false
-}
-
-func unsafeRune(r rune) bool {
-	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029'
-}
+func unsafeRune(r rune) bool { return textsafe.Unsafe(r) }
 
 // asciiLine maps s to printable ASCII on one line: control characters and whitespace become a
 // single space, every other non-ASCII rune (or invalid byte) becomes '?'. Leading and trailing

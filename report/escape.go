@@ -1,56 +1,15 @@
 package report
 
 import (
-	"fmt"
 	"strings"
-	"unicode"
-	"unicode/utf8"
+
+	"github.com/secretwatch/secretwatch/internal/textsafe"
 )
 
-// clean makes an attacker-controlled value safe to print in a human format: invalid UTF-8,
-// control characters (C0, DEL, C1) and invisible formatting characters (bidi overrides,
-// zero-width joiners, line and paragraph separators) become visible escapes; a backslash is
-// doubled so that an escape cannot be forged.
-func clean(s string) string {
-	if !needsClean(s) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case r == '\\':
-			b.WriteString(`\\`)
-		case unsafeRune(r):
-			if r < 0x100 {
-				fmt.Fprintf(&b, `\x%02x`, r)
-			} else {
-				fmt.Fprintf(&b, `\u%04x`, r)
-			}
-		default:
-			b.WriteString(s[i : i+size])
-		}
-		i += size
-	}
-	return b.String()
-}
-
-func needsClean(s string) bool {
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if (r == utf8.RuneError && size == 1) || r == '\\' || unsafeRune(r) {
-			return true
-		}
-		i += size
-	}
-	return false
-}
-
-func unsafeRune(r rune) bool {
-	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029'
-}
+// clean makes an attacker-controlled value safe to print in a human format (textsafe.EscapeStrict):
+// control and invisible formatting characters and invalid bytes become visible escapes, and a
+// backslash is doubled so that an escape cannot be forged.
+func clean(s string) string { return textsafe.EscapeStrict(s) }
 
 // mdCode renders an attacker-controlled value as a Markdown code span, the one inline form in
 // which nothing is interpreted (no emphasis, links, autolinks or HTML). The fence is longer than

@@ -1,0 +1,61 @@
+// Package textsafe makes attacker-controlled values safe to show to people: the one escaper that
+// alert text, terminal output and the report's human formats share.
+package textsafe
+
+import (
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Escape replaces invalid UTF-8 bytes, control characters (C0, DEL, C1) and invisible formatting
+// characters (category Cf: bidi overrides, zero-width joiners; line and paragraph separators) by
+// visible escapes (\x1b, \u202e). Everything else, including ordinary non-ASCII letters, is kept.
+func Escape(s string) string { return escape(s, false) }
+
+// EscapeStrict is Escape that also doubles every backslash, so that an escape in the output
+// cannot have been forged by the input (the report's formats, which people search and diff).
+func EscapeStrict(s string) string { return escape(s, true) }
+
+func escape(s string, backslash bool) string {
+	if !needsEscape(s, backslash) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case backslash && r == '\\':
+			b.WriteString(`\\`)
+		case Unsafe(r):
+			if r < 0x100 {
+				fmt.Fprintf(&b, `\x%02x`, r)
+			} else {
+				fmt.Fprintf(&b, `\u%04x`, r)
+			}
+		default:
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
+}
+
+func needsEscape(s string, backslash bool) bool {
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if (r == utf8.RuneError && size == 1) || backslash && r == '\\' || Unsafe(r) {
+			return true
+		}
+		i += size
+	}
+	return false
+}
+
+// Unsafe reports whether r is a rune Escape replaces.
+func Unsafe(r rune) bool {
+	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029'
+}
