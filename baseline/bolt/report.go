@@ -18,24 +18,26 @@ import (
 
 var _ report.Source = (*Store)(nil)
 
-// bucketDays holds the report rows: key = day (8 bytes, see dayBytes) + secret + 0x00 +
+// bucketDays holds the report rows: key = day (8 bytes, see appendOrdered) + secret + 0x00 +
 // principal, value = encodeDayRow. Day-first keys make a period one range scan and the expiry
 // of old days a scan from the start.
 var bucketDays = []byte("days")
 
-// dayBytes encodes a day number so that byte order is numeric order, negative days (event times
-// before 1970, which a hostile record may carry) included.
-func dayBytes(b []byte, day int64) []byte {
-	return binary.BigEndian.AppendUint64(b, uint64(day)^(1<<63))
+// appendOrdered appends v so that byte order is numeric order, negative values (event times
+// before 1970, which a hostile record may carry) included: the leading part of the day-row and
+// tally keys (tally.go), which makes periods range scans and expiry a scan from the start.
+func appendOrdered(b []byte, v int64) []byte {
+	return binary.BigEndian.AppendUint64(b, uint64(v)^(1<<63))
 }
 
-func bytesDay(k []byte) int64 { return int64(binary.BigEndian.Uint64(k) ^ (1 << 63)) }
+// ordered reads what appendOrdered wrote at the start of k.
+func ordered(k []byte) int64 { return int64(binary.BigEndian.Uint64(k) ^ (1 << 63)) }
 
 func dayRowKeyBytes(k localstate.DayRowKey) []byte {
 	sec, _ := keyPart(k.Secret)
 	pr, _ := keyPart(k.Principal)
 	b := make([]byte, 0, 8+len(sec)+1+len(pr))
-	b = dayBytes(b, k.Day)
+	b = appendOrdered(b, k.Day)
 	b = append(b, sec...)
 	b = append(b, 0)
 	return append(b, pr...)
@@ -76,7 +78,7 @@ func (s *Store) putDays(tx *bbolt.Tx, rows localstate.DayRows) error {
 	minDay := s.st.DayRowMinDay()
 	var old [][]byte
 	c := b.Cursor()
-	for k, _ := c.First(); len(k) >= 8 && bytesDay(k) < minDay; k, _ = c.Next() {
+	for k, _ := c.First(); len(k) >= 8 && ordered(k) < minDay; k, _ = c.Next() {
 		old = append(old, slices.Clone(k))
 	}
 	for _, k := range old {
@@ -97,13 +99,13 @@ func (s *Store) Days(ctx context.Context, from, to time.Time, yield func(*report
 		}
 		c := b.Cursor()
 		in := interner{}
-		start := dayBytes(nil, lo)
+		start := appendOrdered(nil, lo)
 		n := 0
 		for k, v := c.Seek(start); k != nil; k, v = c.Next() {
 			if len(k) < 8 {
 				return errCorruptDay
 			}
-			day := bytesDay(k)
+			day := ordered(k)
 			if day >= hi {
 				break
 			}

@@ -17,7 +17,7 @@ import (
 var _ detector.Tallier = (*Store)(nil)
 
 // bucketTally holds the distinct sets of detector.Tallier. Keys start with the window (8 bytes,
-// see windowBytes), so expiring old windows is a scan from the start:
+// see appendOrdered), so expiring old windows is a scan from the start:
 //
 //	window + key                      → uvarint size of the set
 //	window + key + 0x00 + member      → 1 (the member is in the set)
@@ -26,17 +26,9 @@ var _ detector.Tallier = (*Store)(nil)
 // set's size entry and its members never collide with another key's.
 var bucketTally = []byte("tally")
 
-// windowBytes encodes a window start (unix seconds) so that byte order is time order, windows
-// before 1970 (a hostile record may carry one) included.
-func windowBytes(b []byte, w int64) []byte {
-	return binary.BigEndian.AppendUint64(b, uint64(w)^(1<<63))
-}
-
-func bytesWindow(k []byte) int64 { return int64(binary.BigEndian.Uint64(k) ^ (1 << 63)) }
-
 func tallySizeKey(key string, window time.Time) []byte {
 	k, _ := keyPart(key)
-	return append(windowBytes(make([]byte, 0, 8+len(k)), window.Unix()), k...)
+	return append(appendOrdered(make([]byte, 0, 8+len(k)), window.Unix()), k...)
 }
 
 func tallyMemberKey(size []byte, member string) []byte {
@@ -155,7 +147,7 @@ func (s *Store) pruneTallies(b *bbolt.Bucket) error {
 	horizon := s.st.Horizon() * 3600
 	var old [][]byte
 	c := b.Cursor()
-	for k, _ := c.First(); len(k) >= 8 && bytesWindow(k) < horizon; k, _ = c.Next() {
+	for k, _ := c.First(); len(k) >= 8 && ordered(k) < horizon; k, _ = c.Next() {
 		old = append(old, slices.Clone(k))
 	}
 	for _, k := range old {
