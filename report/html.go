@@ -1,53 +1,487 @@
 package report
 
 import (
+	"bufio"
 	_ "embed"
 	"fmt"
-	"html/template"
 	"io"
+	"maps"
 	"math"
+	"slices"
 	"strconv"
-	"sync"
 	"time"
+
+	"github.com/secretwatch/secretwatch/internal/textsafe"
 )
 
-//go:embed report.html.tmpl
-var htmlSource string
-
-// htmlTemplate is parsed on first use, so a binary that links the package without rendering HTML
-// pays nothing at start-up.
-var htmlTemplate = sync.OnceValue(func() *template.Template {
-	return template.Must(template.New("report").Funcs(template.FuncMap{
-		"change": change,
-		"time":   fmtTime,
-		"day":    func(t time.Time) string { return t.Format(dayFmt) },
-		"clean":  clean,
-		"alerts": alertsLine,
-		"newCount": func(ps []*Principal) int {
-			n := 0
-			for _, p := range ps {
-				if p.New {
-					n++
-				}
-			}
-			return n
-		},
-		"notAllowed": func(p *Principal) bool { return p.Allowed != nil && !*p.Allowed },
-		"chart":      newChart,
-		"shown":      shownPrincipals,
-		"hidden":     func(ps []*Principal) int { return len(ps) - len(shownPrincipals(ps)) },
-		"attention":  attention,
-		"inc":        func(i int) int { return i + 1 },
-	}).Parse(htmlSource))
-})
+// The page's static parts: its style sheet and its script (table sorting, and a count of the
+// charts drawn that the browser test reads). Neither holds a value of the report.
+var (
+	//go:embed html_style.css
+	pageStyle string
+	//go:embed html_script.js
+	pageScript string
+)
 
 // WriteHTML writes the report as one self-contained HTML file: no external asset, a Content
 // Security Policy that forbids loading any, inline SVG charts of daily reads per secret with the
 // usual band, sortable tables (a few lines of inline JavaScript; the page reads fine without),
-// new principals and unused grants highlighted, a print style. Every value is escaped by
-// html/template, and control characters are made visible first.
+// new principals and unused grants highlighted, a print style.
+//
+// The page is written directly, not through html/template (whose reflection makes every binary
+// that links it megabytes larger, the Lambda's included). The contexts are few and fixed: every
+// value of the report goes into element text, a <title> or a double-quoted attribute value,
+// always through textsafe.EscapeHTML (control characters made visible, then & < > " ' + as
+// character references); numbers and dates are formatted here; nothing from the report goes
+// into the style sheet, the script, a tag or attribute name, or a URL but the #s<n> anchors.
 func WriteHTML(w io.Writer, r *Report) error {
-	return htmlTemplate().Execute(w, r)
+	hw := &htmlWriter{bufio.NewWriterSize(w, 64<<10)}
+	hw.page(r)
+	return hw.Flush()
+}
+
+// htmlWriter writes the page. Errors stick in the bufio.Writer and come out of Flush.
+type htmlWriter struct{ *bufio.Writer }
+
+// s writes markup of the page itself, verbatim.
+func (w *htmlWriter) s(parts ...string) {
+	for _, p := range parts {
+		w.WriteString(p)
+	}
+}
+
+// v writes a value as element text or inside a double-quoted attribute value.
+func (w *htmlWriter) v(s string) { w.WriteString(textsafe.EscapeHTML(s)) }
+
+func (w *htmlWriter) n(i int64) { w.Write(strconv.AppendInt(w.AvailableBuffer(), i, 10)) }
+
+// f writes a chart coordinate as fmt's %v would.
+func (w *htmlWriter) f(x float64) { w.Write(strconv.AppendFloat(w.AvailableBuffer(), x, 'g', -1, 64)) }
+
+func (w *htmlWriter) day(t time.Time) { w.Write(t.AppendFormat(w.AvailableBuffer(), dayFmt)) }
+
+// cond writes s when ok.
+func (w *htmlWriter) cond(ok bool, s string) {
+	if ok {
+		w.WriteString(s)
+	}
+}
+
+func (w *htmlWriter) page(r *Report) {
+	w.s(`<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
+<title>secretwatch report `)
+	w.day(r.From)
+	w.s(" to ")
+	w.day(r.LastDay())
+	w.s("</title>\n<style>\n", pageStyle, "</style>\n</head>\n<body>\n<header>\n<h1>Who accessed which secret</h1>\n")
+	w.s(`<p class="meta"><b>`)
+	w.day(r.From)
+	w.s("</b> to <b>")
+	w.day(r.LastDay())
+	w.s("</b> (")
+	w.n(int64(r.Days()))
+	w.s(" days, UTC)")
+	switch r.PeriodEnd {
+	case EndLatest:
+		w.s(", ending with the day of the latest event in the store")
+	case EndNow:
+		w.s(", ending today")
+	}
+	w.s(".\nCompared with ")
+	w.day(r.PreviousFrom)
+	w.s(" to ")
+	w.day(r.PreviousLast())
+	w.s(".")
+	if !r.HistoryFrom.IsZero() {
+		w.s(" History since ")
+		w.day(r.HistoryFrom)
+		w.s(" (<i>new</i> = not seen since then).")
+	}
+	if r.AllowList != "" {
+		w.s(" Allow-list: <code>")
+		w.v(r.AllowList)
+		w.s("</code>.")
+	}
+	if r.Secret != "" {
+		w.s(" Secrets matching <code>")
+		w.v(r.Secret)
+		w.s("</code>.")
+	}
+	w.s("</p>\n</header>\n")
+	w.cards(&r.Totals)
+	w.attention(r)
+	w.overview(r)
+	for i, s := range r.Secrets {
+		w.secret(i, s)
+	}
+	w.s("\n<footer>Generated by secretwatch ", fmtTime(r.Generated), " UTC. Counts are exact: each CloudTrail event is counted once, however often it was delivered; denied attempts are counted apart from reads.</footer>\n")
+	w.s("<script>\n", pageScript, "</script>\n</body>\n</html>\n")
+}
+
+func (w *htmlWriter) cards(t *Totals) {
+	card := func(warn bool, v int64, label ...string) {
+		w.s(`<div class="card`)
+		w.cond(warn, " warn")
+		w.s(`"><div class="v">`)
+		w.n(v)
+		w.s(`</div><div class="l">`)
+		w.s(label...)
+		w.s("</div></div>\n")
+	}
+	w.s("<div class=\"cards\">\n")
+	card(false, int64(t.Secrets), "secrets")
+	card(false, t.Reads, "reads (", textsafe.EscapeHTML(change(t.Reads, t.PreviousReads)), ")")
+	card(false, t.Denied, "denied (", textsafe.EscapeHTML(change(t.Denied, t.PreviousDenied)), ")")
+	card(false, int64(t.Principals), "principal–secret pairs")
+	card(t.NewPrincipals != 0, int64(t.NewPrincipals), "new this period")
+	card(t.AllowedUnused != 0, int64(t.AllowedUnused), "allowed but unused")
+	card(t.SecretsNoReads != 0, int64(t.SecretsNoReads), "secrets with no reads")
+	card(false, t.Alerts, "alerts")
+	w.s("</div>")
+}
+
+// change writes cur against prev ("&#43;12", "-3", "0").
+func (w *htmlWriter) change(cur, prev int64) { w.v(change(cur, prev)) }
+
+func (w *htmlWriter) codes(vs []string) {
+	for j, u := range vs {
+		if j > 0 {
+			w.s(", ")
+		}
+		w.s("<code>")
+		w.v(u)
+		w.s("</code>")
+	}
+}
+
+func (w *htmlWriter) alerts(m map[string]int64) {
+	for j, k := range slices.Sorted(maps.Keys(m)) {
+		if j > 0 {
+			w.s(", ")
+		}
+		w.v(k)
+		w.s(" ")
+		w.n(m[k])
+	}
+}
+
+func (w *htmlWriter) attention(r *Report) {
+	l := attention(r)
+	if len(l.Items) == 0 {
+		return
+	}
+	w.s("\n<div class=\"attention\"><h3>Needs a look</h3><ul>")
+	for _, it := range l.Items {
+		w.s("\n<li><a href=\"#s")
+		w.n(int64(it.Index))
+		w.s(`">`)
+		w.v(it.Secret)
+		w.s("</a>:")
+		switch {
+		case it.P != nil:
+			w.s(" <b>")
+			w.v(it.P.Principal)
+			w.s("</b>")
+			w.cond(it.P.New, ` <span class="tag new">new</span>`)
+			w.cond(it.NotAllowed, ` <span class="tag bad">not allowed</span>`)
+			w.s(" — ")
+			w.n(it.P.Reads)
+			w.s(" reads, ")
+			w.n(it.P.Denied)
+			w.s(" denied, ", fmtTime(it.P.FirstSeen), " to ", fmtTime(it.P.LastSeen))
+		case len(it.Unused) > 0:
+			w.s(" allowed but unused — ")
+			w.codes(it.Unused)
+		default:
+			w.s(" no reads this period")
+			w.cond(it.Unmatched, " (an allow-list entry no secret in the store matches)")
+		}
+		w.s("</li>")
+	}
+	if l.More > 0 {
+		w.s("\n<li>… and ")
+		w.n(int64(l.More))
+		w.s(" more: see the tables below, or the CSV and JSON forms.</li>")
+	}
+	w.s("\n</ul></div>")
+}
+
+// numCell writes a right-aligned number cell that sorts by v.
+func (w *htmlWriter) numCell(v int64) {
+	w.s(`<td class="n" data-v="`)
+	w.n(v)
+	w.s(`">`)
+	w.n(v)
+	w.s("</td>")
+}
+
+// changeCell writes the change of cur against prev, sorting by the difference.
+func (w *htmlWriter) changeCell(cur, prev int64) {
+	w.s(`<td class="n" data-v="`)
+	w.n(cur)
+	w.s("-")
+	w.n(prev)
+	w.s(`">`)
+	w.change(cur, prev)
+	w.s("</td>")
+}
+
+func (w *htmlWriter) overview(r *Report) {
+	w.s("\n<table class=\"sortable\" id=\"overview\">\n")
+	w.s(`<thead><tr><th>Secret</th><th class="n">Reads</th><th class="n">Change</th><th class="n">Denied</th><th class="n">Principals</th><th class="n">New</th><th class="n">Unused grants</th><th>Alerts</th></tr></thead>`)
+	w.s("\n<tbody>")
+	for i, s := range r.Secrets {
+		nNew := newCount(s.Principals)
+		w.s("\n<tr")
+		w.cond(nNew > 0, ` class="new"`)
+		w.s(`><td class="p"><a href="#s`)
+		w.n(int64(i))
+		w.s(`">`)
+		w.v(s.Secret)
+		w.s("</a>")
+		w.cond(s.Unmatched, ` <span class="tag none">entry, no secret seen</span>`)
+		w.cond(s.Reads == 0, ` <span class="tag none">no reads</span>`)
+		w.s("</td>")
+		w.numCell(s.Reads)
+		w.changeCell(s.Reads, s.PreviousReads)
+		w.numCell(s.Denied)
+		w.numCell(int64(len(s.Principals)))
+		w.numCell(int64(nNew))
+		w.numCell(int64(len(s.AllowedUnused)))
+		w.s("<td>")
+		if len(s.Alerts) > 0 {
+			w.alerts(s.Alerts)
+		}
+		w.s("</td></tr>")
+	}
+	t := &r.Totals
+	w.s("\n</tbody>\n<tfoot><tr><td>Total</td><td class=\"n\">")
+	w.n(t.Reads)
+	w.s(`</td><td class="n">`)
+	w.change(t.Reads, t.PreviousReads)
+	w.s(`</td><td class="n">`)
+	w.n(t.Denied)
+	w.s(`</td><td class="n">`)
+	w.n(int64(t.Principals))
+	w.s(`</td><td class="n">`)
+	w.n(int64(t.NewPrincipals))
+	w.s(`</td><td class="n">`)
+	w.n(int64(t.AllowedUnused))
+	w.s(`</td><td>`)
+	w.n(t.Alerts)
+	w.s("</td></tr></tfoot>\n</table>\n")
+}
+
+func (w *htmlWriter) secret(i int, s *Secret) {
+	w.s("\n<section class=\"secret")
+	w.cond(s.Reads == 0, " noreads")
+	w.s(`" id="s`)
+	w.n(int64(i))
+	w.s("\">\n<h2>")
+	w.v(s.Secret)
+	switch {
+	case s.Unmatched:
+		w.s(` <span class="tag none">allow-list entry: no secret in the store matches it</span>`)
+	case s.Reads == 0:
+		w.s(` <span class="tag none">no reads: a candidate to retire</span>`)
+	}
+	w.s("</h2>\n")
+	if s.SecretARN != "" {
+		w.s(`<p class="arn">`)
+		w.v(s.SecretARN)
+		w.s("</p>")
+	}
+	w.s("\n<p class=\"facts\"><span><b>")
+	w.n(s.Reads)
+	w.s("</b> reads (previous ")
+	w.n(s.PreviousReads)
+	w.s(", ")
+	w.change(s.Reads, s.PreviousReads)
+	w.s(")</span><span><b>")
+	w.n(s.Denied)
+	w.s("</b> denied (previous ")
+	w.n(s.PreviousDenied)
+	w.s(", ")
+	w.change(s.Denied, s.PreviousDenied)
+	w.s(")</span>")
+	if s.AllowEntry != "" {
+		w.s("<span>allow-list entry <code>")
+		w.v(s.AllowEntry)
+		w.s("</code>")
+		if s.Owner != "" {
+			w.s(", owner <b>")
+			w.v(s.Owner)
+			w.s("</b>")
+		}
+		w.s("</span>")
+	}
+	if len(s.Alerts) > 0 {
+		w.s("<span>alerts: ")
+		w.alerts(s.Alerts)
+		w.s("</span>")
+	}
+	w.s("</p>")
+	if s.Reads != 0 || s.Denied != 0 || s.Baseline != nil {
+		w.chart(newChart(s))
+	}
+	if len(s.Principals) > 0 {
+		w.principals(s.Principals)
+	}
+	if len(s.AllowedUnused) > 0 {
+		w.s("\n<div class=\"unused\"><b>Allowed but unused this period</b> (grants to remove?): ")
+		w.codes(s.AllowedUnused)
+		w.s("</div>")
+	}
+	w.s("\n</section>")
+}
+
+func (w *htmlWriter) chart(c *chart) {
+	w.s("\n<svg class=\"chart\" role=\"img\" aria-label=\"")
+	w.v(c.Label)
+	w.s(`" viewBox="0 0 `)
+	w.n(int64(c.W))
+	w.s(" ")
+	w.n(int64(c.H))
+	w.s(`" width="`)
+	w.n(int64(c.W))
+	w.s(`" height="`)
+	w.n(int64(c.H))
+	w.s(`" xmlns="http://www.w3.org/2000/svg">`)
+	// hline writes a horizontal line across the plot at y.
+	hline := func(class string, y float64) {
+		w.s(`<line class="`, class, `" x1="`)
+		w.f(c.Left)
+		w.s(`" x2="`)
+		w.n(int64(c.W))
+		w.s(`" y1="`)
+		w.f(y)
+		w.s(`" y2="`)
+		w.f(y)
+		w.s(`"/>`)
+	}
+	for _, g := range c.Grid {
+		hline("grid", g.Y)
+		w.s(`<text x="`)
+		w.f(c.Left)
+		w.s(`" dx="-6" y="`)
+		w.f(g.Y)
+		w.s(`" dy="4" text-anchor="end">`)
+		w.v(g.Label)
+		w.s("</text>")
+	}
+	if b := c.Band; b != nil {
+		w.s(`<rect class="band" x="`)
+		w.f(c.Left)
+		w.s(`" y="`)
+		w.f(b.Y)
+		w.s(`" width="`)
+		w.f(c.PlotW)
+		w.s(`" height="`)
+		w.f(b.H)
+		w.s(`"><title>`)
+		w.v(b.Title)
+		w.s("</title></rect>")
+		hline("median", b.Median)
+	}
+	rect := func(class string, x, y, width, height float64) {
+		w.s(`<rect class="`, class, `" x="`)
+		w.f(x)
+		w.s(`" y="`)
+		w.f(y)
+		w.s(`" width="`)
+		w.f(width)
+		w.s(`" height="`)
+		w.f(height)
+		w.s(`"/>`)
+	}
+	for _, b := range c.Bars {
+		w.s("<g><title>")
+		w.v(b.Title)
+		w.s("</title>")
+		if b.Weekend {
+			rect("bar weekend", b.X, b.Y, b.W, b.H)
+		} else {
+			rect("bar", b.X, b.Y, b.W, b.H)
+		}
+		if b.DH != 0 {
+			rect("denied", b.X, b.DY, b.W, b.DH)
+		}
+		w.s("</g>")
+		if b.ShowLabel {
+			w.s(`<text x="`)
+			w.f(b.LabelX)
+			w.s(`" y="`)
+			w.n(int64(c.H))
+			w.s(`" dy="-10" text-anchor="middle">`)
+			w.v(b.Label)
+			w.s("</text>")
+		}
+	}
+	w.s("\n</svg>\n")
+	w.s(`<div class="legend"><i style="background:#2f6fb3"></i>reads per day<i style="background:#7ea6d3"></i>weekend`)
+	w.cond(c.HasDenied, `<i style="background:#b3261e"></i>denied`)
+	w.cond(c.Band != nil, `<i style="background:#cfe8d5"></i>usual range before the period (10th–90th percentile, dashed: median)`)
+	w.s("</div>")
+}
+
+func (w *htmlWriter) principals(ps []*Principal) {
+	w.s("\n<div class=\"wrap\"><table class=\"sortable\">\n")
+	w.s(`<thead><tr><th>Principal</th><th>Type</th><th class="n">Reads</th><th class="n">Change</th><th class="n">Denied</th><th>First seen</th><th>Last seen</th><th>Source IPs</th><th>VPC endpoints</th><th>User agents</th></tr></thead>`)
+	w.s("\n<tbody>")
+	shown := shownPrincipals(ps)
+	for _, p := range shown {
+		w.s("\n<tr")
+		w.cond(p.New, ` class="new"`)
+		w.s(`><td class="p">`)
+		w.v(p.Principal)
+		w.cond(p.New, ` <span class="tag new">new</span>`)
+		w.cond(p.Allowed != nil && !*p.Allowed, ` <span class="tag bad">not allowed</span>`)
+		w.s("</td><td>")
+		w.v(p.PrincipalType)
+		w.s("</td>")
+		w.numCell(p.Reads)
+		w.changeCell(p.Reads, p.PreviousReads)
+		w.numCell(p.Denied)
+		w.s(`<td class="n">`, fmtTime(p.FirstSeen), `</td><td class="n">`, fmtTime(p.LastSeen), `</td><td class="small">`)
+		for _, v := range p.SourceIPs {
+			w.s(`<span class="item">`)
+			w.v(v)
+			w.s("</span>")
+		}
+		w.s(`</td><td class="small">`)
+		for _, v := range p.VPCEndpointIDs {
+			w.s(`<span class="item">`)
+			w.v(v)
+			w.s("</span>")
+		}
+		w.s(`</td><td class="small ua">`)
+		for _, v := range p.UserAgents {
+			e := textsafe.EscapeHTML(v)
+			w.s(`<span class="item" title="`, e, `">`, e, "</span>")
+		}
+		w.s("</td></tr>")
+	}
+	w.s("\n</tbody>\n</table></div>")
+	if hidden := len(ps) - len(shown); hidden > 0 {
+		w.s("\n<p class=\"legend\">… and ")
+		w.n(int64(hidden))
+		w.s(" more principals with fewer reads: the CSV and JSON forms list them all.</p>")
+	}
+}
+
+func newCount(ps []*Principal) int {
+	n := 0
+	for _, p := range ps {
+		if p.New {
+			n++
+		}
+	}
+	return n
 }
 
 // Bounds of the HTML page, so that a large account still gives a page a browser opens: the
@@ -204,7 +638,7 @@ func newChart(s *Secret) *chart {
 		}
 		c.Grid = append(c.Grid, chartGrid{Y: y(v), Label: strconv.FormatInt(int64(v), 10)})
 	}
-	c.Label = fmt.Sprintf("Daily reads of %s", clean(s.Secret))
+	c.Label = "Daily reads of " + s.Secret
 	return c
 }
 

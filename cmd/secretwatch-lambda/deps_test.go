@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Each binary links only what it calls: the Lambda publishes metrics as EMF on stdout, so its
@@ -26,7 +29,11 @@ func TestLambdaDoesNotLinkCloudWatch(t *testing.T) {
 			// (report/s3 signs its one PutObject, cloudtrail/s3/objects its GETs, themselves).
 			"github.com/aws/aws-sdk-go-v2/service/s3",
 			// The second JSON decoder, which only speeds up replays (cloudtrail_stdjson).
-			"github.com/go-json-experiment/json"}},
+			"github.com/go-json-experiment/json",
+			// Templates call methods by reflection, so the linker keeps every exported method of
+			// every linked type: html/template alone made the bootstrap 3.8 MB larger
+			// (report.WriteHTML writes its page without one).
+			"html/template", "text/template"}},
 		{"github.com/secretwatch/secretwatch/metrics", []string{"github.com/aws/aws-sdk-go-v2/"}},
 	} {
 		// The Lambda's build: linux, lambda.norpc cloudtrail_stdjson (scripts/build-lambda.sh).
@@ -47,6 +54,33 @@ func TestLambdaDoesNotLinkCloudWatch(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// maxBootstrap is the budget of the stripped arm64 bootstrap (issue 10: at most 10 MB).
+const maxBootstrap = 10_000_000
+
+// The Lambda as scripts/build-lambda.sh builds it for arm64 (stripped, with the weekly report's
+// HTML, CSV and JSON) stays within its budget. Sizes over time: BENCHMARKS.md, "Package size".
+func TestLambdaBootstrapSize(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the arm64 bootstrap")
+	}
+	dist := t.TempDir()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", "scripts/build-lambda.sh", "arm64", "testdata/lambda/allowlist.yaml", dist)
+	cmd.Dir = filepath.Join("..", "..")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build-lambda.sh: %v\n%s", err, out)
+	}
+	fi, err := os.Stat(filepath.Join(dist, "arm64", "bootstrap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("arm64 bootstrap: %d bytes (budget %d)", fi.Size(), maxBootstrap)
+	if fi.Size() > maxBootstrap {
+		t.Errorf("the stripped arm64 bootstrap is %d bytes, over the %d-byte budget", fi.Size(), maxBootstrap)
 	}
 }
 

@@ -88,6 +88,12 @@ func newWeeklyRig(t *testing.T, env map[string]string) *weeklyRig {
 			}
 		}
 	}
+	// One hostile read: its principal and user agent must reach report.html as text.
+	hostile := detector.Read{EventID: storetest.EventID(len(reads) + 1), Secret: e2eAccount + "/us-east-1/app-0",
+		Principal: "arn:aws:iam::" + e2eAccount + `:user/<script>alert(1)</script>"'`, Time: w.today.Add(-36 * time.Hour),
+		SourceIP: "10.1.0.2", UserAgent: "</style><img src=x onerror=alert(2)>]]>\x1b[2J", PrincipalType: "IAMUser"}
+	reads = append(reads, hostile)
+	w.want[[2]string{hostile.Secret, hostile.Principal}]++
 	for _, batch := range [][]detector.Read{reads, reads[:20]} {
 		if _, err := store.Record(t.Context(), batch); err != nil {
 			t.Fatal(err)
@@ -105,19 +111,21 @@ func (w *weeklyRig) lambdaEnv(t *testing.T, taskDir string) map[string]string {
 	return vars
 }
 
-// check wants the report's JSON and CSV in the bucket, with exact counts, and one summary on the
-// topic.
+// check wants the report's JSON, CSV and HTML in the bucket, with exact counts, and one summary
+// on the topic.
 func (w *weeklyRig) check(t *testing.T) {
 	t.Helper()
 	s3c := awss3.New(awss3.Options{Region: "us-east-1", BaseEndpoint: aws.String(w.s3url), UsePathStyle: true,
 		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")})
 	dirKey := "reports/" + w.today.Add(-7*24*time.Hour).Format("2006-01-02") + "--" + w.today.Format("2006-01-02") + "/"
+	contentType := map[string]string{}
 	get := func(key string) string {
 		out, err := s3c.GetObject(t.Context(), &awss3.GetObjectInput{Bucket: aws.String("sw-reports"), Key: aws.String(key)})
 		if err != nil {
 			t.Fatalf("get %s: %v", key, err)
 		}
 		defer out.Body.Close()
+		contentType[key] = aws.ToString(out.ContentType)
 		b, _ := io.ReadAll(out.Body)
 		return string(b)
 	}
@@ -144,6 +152,26 @@ func (w *weeklyRig) check(t *testing.T) {
 	}
 	if csv := get(dirKey + "report.csv"); !strings.Contains(csv, "role/svc-3") {
 		t.Errorf("report.csv lacks a principal:\n%s", csv)
+	}
+
+	// The page: one chart per secret, every principal, the hostile values as text only.
+	page := get(dirKey + "report.html")
+	if ct := contentType[dirKey+"report.html"]; ct != "text/html; charset=utf-8" {
+		t.Errorf("report.html content type %q", ct)
+	}
+	if n := strings.Count(page, `<svg class="chart"`); n != 3 {
+		t.Errorf("report.html has %d charts, want 3", n)
+	}
+	for _, s := range []string{"<!DOCTYPE html>", "Content-Security-Policy", "role/svc-3", "user/&lt;script&gt;alert(1)&lt;/script&gt;&#34;&#39;",
+		`title="&lt;/style&gt;&lt;img src=x onerror=alert(2)&gt;]]&gt;\x1b[2J"`, "</html>\n"} {
+		if !strings.Contains(page, s) {
+			t.Errorf("report.html lacks %q", s)
+		}
+	}
+	for _, s := range []string{"<script>alert", "<img", "\x1b"} {
+		if strings.Contains(page, s) {
+			t.Errorf("report.html holds %q raw", s)
+		}
 	}
 
 	msgs := w.sns.drain(t, 1, w.sns.raw)[0]

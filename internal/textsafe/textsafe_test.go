@@ -1,6 +1,11 @@
 package textsafe
 
-import "testing"
+import (
+	"html/template"
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
 
 func TestEscape(t *testing.T) {
 	for _, tc := range []struct{ in, escape, strict string }{
@@ -16,6 +21,44 @@ func TestEscape(t *testing.T) {
 		}
 		if got := EscapeStrict(tc.in); got != tc.strict {
 			t.Errorf("EscapeStrict(%q) = %q, want %q", tc.in, got, tc.strict)
+		}
+	}
+}
+
+func TestEscapeHTML(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"plain ünïcode", "plain ünïcode"},
+		{`<script>alert("x")</script>`, `&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;`},
+		{`a'b&c+d`, `a&#39;b&amp;c&#43;d`},
+		{"</style>]]>\x00\x1b\u202e\\", `&lt;/style&gt;]]&gt;\x00\x1b\u202e\\`},
+		{"bad\xff<", `bad\xff&lt;`},
+		{"&amp;", "&amp;amp;"},
+	} {
+		if got := EscapeHTML(tc.in); got != tc.want {
+			t.Errorf("EscapeHTML(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// EscapeHTML is what html/template makes of EscapeStrict's output in element text: the HTML
+// writer's page stayed byte for byte the page the template made.
+func TestEscapeHTMLAsTemplate(t *testing.T) {
+	tmpl := template.Must(template.New("").Parse(`<p>{{.}}</p><p title="{{.}}"></p>`))
+	r := rand.New(rand.NewPCG(5, 6))
+	alphabet := []string{"<", ">", "&", `"`, "'", "+", "\\", "\x00", "\x1b", "\u202e", "\xff", "é", "a", " ", "=", "`", "/", "]]>", "&#", ";"}
+	for range 2000 {
+		var b strings.Builder
+		for range r.IntN(30) {
+			b.WriteString(alphabet[r.IntN(len(alphabet))])
+		}
+		s := b.String()
+		var want strings.Builder
+		if err := tmpl.Execute(&want, EscapeStrict(s)); err != nil {
+			t.Fatal(err)
+		}
+		e := EscapeHTML(s)
+		if got := "<p>" + e + `</p><p title="` + e + `"></p>`; got != want.String() {
+			t.Fatalf("%q: got %s, html/template %s", s, got, want.String())
 		}
 	}
 }

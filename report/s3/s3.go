@@ -32,9 +32,7 @@ type Format struct {
 	Render      func(io.Writer, *report.Report) error
 }
 
-// The formats. Functions, not variables, so that a binary links only the renderers it uses:
-// HTML links html/template, whose reflective method calls keep every exported method of every
-// linked type in the binary (+3.8 MB for the arm64 Lambda bootstrap, see docs/report.md).
+// The formats. Functions, not variables, so that a binary links only the renderers it uses.
 func HTML() Format { return Format{"html", "text/html; charset=utf-8", report.WriteHTML} }
 func CSV() Format  { return Format{"csv", "text/csv; charset=utf-8", report.WriteCSV} }
 func JSON() Format { return Format{"json", "application/json", report.WriteJSON} }
