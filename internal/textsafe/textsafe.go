@@ -87,5 +87,8 @@ func needsEscape(s string, backslash, html bool) bool {
 
 // Unsafe reports whether r is a rune Escape replaces.
 func Unsafe(r rune) bool {
+	if r < utf8.RuneSelf { // ASCII: C0 and DEL (no ASCII character is in Cf)
+		return r < 0x20 || r == 0x7f
+	}
 	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029'
 }

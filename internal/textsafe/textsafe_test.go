@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"unicode"
 )
 
 func TestEscape(t *testing.T) {
@@ -59,6 +60,16 @@ func TestEscapeHTMLAsTemplate(t *testing.T) {
 		e := EscapeHTML(s)
 		if got := "<p>" + e + `</p><p title="` + e + `"></p>`; got != want.String() {
 			t.Fatalf("%q: got %s, html/template %s", s, got, want.String())
+		}
+	}
+}
+
+// Unsafe's ASCII shortcut agrees with the Unicode tables.
+func TestUnsafeASCII(t *testing.T) {
+	for r := rune(0); r < 0x80; r++ {
+		want := unicode.IsControl(r) || unicode.Is(unicode.Cf, r)
+		if Unsafe(r) != want {
+			t.Errorf("Unsafe(%U) = %v, want %v", r, !want, want)
 		}
 	}
 }
