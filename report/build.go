@@ -85,9 +85,21 @@ type pairAgg struct {
 	current, seenBefore   bool
 }
 
-// Build makes the report of opt's period from src. It reads every row kept before opt.To once
-// (the rows before the period say what is new and what is usual) and holds one aggregate per
-// (secret, principal) active in the period.
+// HistoryDays bounds the history Build reads before a period: the previous period (the change
+// columns) and at least HistoryDays days (the usual band and "new"). Four whole weeks keep
+// weekends in proportion in the band; with the default 35-day retention a week's report reads
+// the whole store anyway, a store kept longer is not read further back than this.
+const HistoryDays = 28
+
+// HistoryStart is the first day Build reads for the period [from, to): the longer of HistoryDays
+// and the period's length before from.
+func HistoryStart(from, to time.Time) time.Time {
+	return from.Add(-max(to.Sub(from), HistoryDays*24*time.Hour))
+}
+
+// Build makes the report of opt's period from src. It reads the rows of [HistoryStart, To) once —
+// the period, the previous period of the same length and the history the band and "new" look
+// back on — and holds one aggregate per (secret, principal) seen in them.
 func Build(ctx context.Context, src Source, opt Options) (*Report, error) {
 	if !opt.From.Before(opt.To) || opt.To.Sub(opt.From) > MaxPeriod {
 		return nil, fmt.Errorf("report: bad period [%s, %s)", opt.From, opt.To)
@@ -103,8 +115,10 @@ func Build(ctx context.Context, src Source, opt Options) (*Report, error) {
 	keep := func(secret, arn string) bool {
 		return opt.Secret == "" || secretMatches(opt.Secret, secret, arn)
 	}
-	err := src.Days(ctx, time.Time{}, to, func(r *DayRow) error {
-		if !keep(r.Secret, r.SecretARN) {
+	histFrom := HistoryStart(from, to)
+	err := src.Days(ctx, histFrom, to, func(r *DayRow) error {
+		// (A source that yields more than asked changes nothing.)
+		if r.Day.Before(histFrom) || !r.Day.Before(to) || !keep(r.Secret, r.SecretARN) {
 			return nil
 		}
 		if oldest.IsZero() || r.Day.Before(oldest) {
@@ -332,8 +346,8 @@ func entryName(e *detector.AllowEntry) string {
 	return e.Secret + " (line " + strconv.Itoa(e.Line) + ")"
 }
 
-// band is the usual range of the secret's daily reads on the days before from, since its first
-// day in the store; nil with fewer than 3 such days.
+// band is the usual range of the secret's daily reads on the days before from that Build read
+// (since HistoryFrom), from the secret's first day among them; nil with fewer than 3 such days.
 func band(s *secretAgg, from time.Time) *Band {
 	last := from.Unix()/86400 - 1
 	if s.firstDay > last || last-s.firstDay+1 < 3 {

@@ -1,11 +1,16 @@
 package report_test
 
 import (
+	"bytes"
+	"context"
+	"maps"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/secretwatch/secretwatch/baseline"
+	"github.com/secretwatch/secretwatch/detector"
+	"github.com/secretwatch/secretwatch/internal/storetest"
 	"github.com/secretwatch/secretwatch/report"
 )
 
@@ -161,5 +166,109 @@ func TestPeriod(t *testing.T) {
 	f, to, end, err := report.Period(t.Context(), empty, 7*24*time.Hour, time.Time{}, time.Time{}, now)
 	if err != nil || end != report.EndNow || !to.Equal(time.Date(2027, 1, 2, 0, 0, 0, 0, time.UTC)) || !f.Equal(to.AddDate(0, 0, -7)) {
 		t.Errorf("empty store: %s %s %q %v", f, to, end, err)
+	}
+}
+
+// rangeSource records the ranges a report asks its source for; with all it ignores them and
+// yields every row before to, as Build once asked.
+type rangeSource struct {
+	report.Source
+	all    bool
+	ranges [][2]time.Time
+}
+
+func (s *rangeSource) Days(ctx context.Context, from, to time.Time, yield func(*report.DayRow) error) error {
+	s.ranges = append(s.ranges, [2]time.Time{from, to})
+	if s.all {
+		from = time.Time{}
+	}
+	return s.Source.Days(ctx, from, to, yield)
+}
+
+// Build reads the period, the previous period and HistoryDays before the period (or the
+// previous period if longer), not the whole retention window: a store kept for 400 days is read
+// 28 days back for a week's report. "New" and the band look back over what was read.
+func TestBuildReadsBoundedHistory(t *testing.T) {
+	st := baseline.NewMemoryStore(400 * 24 * time.Hour)
+	var reads []detector.Read
+	add := func(principal string, at time.Time, n int) {
+		for i := range n {
+			reads = append(reads, detector.Read{EventID: storetest.EventID(len(reads) + 1), Secret: dbKey, Principal: principal,
+				Time: at.Add(time.Duration(i) * time.Minute)})
+		}
+	}
+	// app reads every day for 200 days up to the period's end: 5 a day before the last 28 days
+	// before the period, 1 a day in them, 3 a day in the period.
+	for d := -200; d < 7; d++ {
+		n := 5
+		switch {
+		case d >= 0:
+			n = 3
+		case d >= -report.HistoryDays:
+			n = 1
+		}
+		add(app, fixFrom.AddDate(0, 0, d).Add(9*time.Hour), n)
+	}
+	add(ci, fixFrom.AddDate(0, 0, -60), 1)    // long before: outside the history read
+	add(ci, fixFrom.AddDate(0, 0, 2), 1)      // so new this period
+	add(batch, fixFrom.AddDate(0, 0, -27), 1) // inside the history: not new
+	add(batch, fixFrom.AddDate(0, 0, 3), 1)
+	if _, err := st.Record(t.Context(), reads); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name     string
+		from, to time.Time
+		histFrom time.Time
+	}{
+		{"week", fixFrom, fixTo, fixFrom.AddDate(0, 0, -report.HistoryDays)},
+		{"60 days", fixTo.AddDate(0, 0, -60), fixTo, fixTo.AddDate(0, 0, -120)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bounded := &rangeSource{Source: st}
+			r, err := report.Build(t.Context(), bounded, report.Options{From: tc.from, To: tc.to})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := [][2]time.Time{{tc.histFrom, tc.to}}; !slices.Equal(bounded.ranges, want) {
+				t.Errorf("Days ranges %v, want %v", bounded.ranges, want)
+			}
+			if !r.HistoryFrom.Equal(tc.histFrom) || !tc.histFrom.Equal(report.HistoryStart(tc.from, tc.to)) {
+				t.Errorf("historyFrom %s, want %s", r.HistoryFrom, tc.histFrom)
+			}
+			// A source that yields every row kept makes the same report.
+			whole, err := report.Build(t.Context(), &rangeSource{Source: st, all: true}, report.Options{From: tc.from, To: tc.to})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var a, b bytes.Buffer
+			if err := report.WriteJSON(&a, r); err != nil {
+				t.Fatal(err)
+			}
+			if err := report.WriteJSON(&b, whole); err != nil {
+				t.Fatal(err)
+			}
+			if a.String() != b.String() {
+				t.Errorf("a source yielding every row made another report")
+			}
+			if tc.name != "week" {
+				return
+			}
+			s := r.Secrets[0]
+			news := map[string]bool{}
+			for _, p := range s.Principals {
+				news[p.Principal] = p.New
+			}
+			if want := map[string]bool{app: false, ci: true, batch: false}; !maps.Equal(news, want) {
+				t.Errorf("new: %v, want %v", news, want)
+			}
+			// The band: the 28 days before the period, 1 read a day (the 5-a-day days are not read).
+			if bl := s.Baseline; bl == nil || bl.Days != report.HistoryDays || bl.Low != 1 || bl.High != 1 || bl.Median != 1 {
+				t.Errorf("baseline %+v, want 28 days of 1", bl)
+			}
+			if s.PreviousReads != 7 || s.Reads != 7*3+2 {
+				t.Errorf("reads %d (previous %d), want 23 (7)", s.Reads, s.PreviousReads)
+			}
+		})
 	}
 }

@@ -22,7 +22,8 @@ type Report struct {
 	// store) or "now" (the store was empty).
 	PeriodEnd string    `json:"periodEnd"`
 	Generated time.Time `json:"generated"`
-	// HistoryFrom is the oldest day the store still had: "new" means not seen since then.
+	// HistoryFrom is the oldest day of the history the report read (the store's oldest day, or
+	// HistoryStart(From, To) when the store keeps more): "new" means not seen since then.
 	HistoryFrom time.Time `json:"historyFrom"`
 	AllowList   string    `json:"allowList"` // the allow-list file used ("" none)
 	Secret      string    `json:"secretFilter,omitempty"`
@@ -79,8 +80,8 @@ type Principal struct {
 	PreviousDenied int64     `json:"previousDenied"`
 	FirstSeen      time.Time `json:"firstSeen"` // first attempt (read or denied) in the period
 	LastSeen       time.Time `json:"lastSeen"`  // last attempt in the period
-	// New: no read or denied attempt of this secret by this principal in the store's history
-	// before the period (Report.HistoryFrom bounds that history).
+	// New: no read or denied attempt of this secret by this principal in the history before the
+	// period (since Report.HistoryFrom: at most max(HistoryDays, the period's length) back).
 	New bool `json:"new"`
 	// Allowed is what the allow-list says of the principal (null without an allow-list).
 	Allowed        *bool    `json:"allowed"`
