@@ -3,6 +3,7 @@ package report_test
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -97,3 +98,47 @@ func TestHTMLMatchesTemplateOracle(t *testing.T) {
 		}
 	}
 }
+
+// bigReport is 200 secrets × 50 principals with a week of days, plain values.
+func bigReport() *report.Report {
+	r := rand.New(rand.NewPCG(7, 8))
+	rep := &report.Report{From: fixFrom, To: fixTo, PreviousFrom: fixFrom.AddDate(0, 0, -7), PeriodEnd: report.EndLatest,
+		Generated: fixtureClock, HistoryFrom: fixFrom.AddDate(0, 0, -28)}
+	for s := range 200 {
+		sec := &report.Secret{Secret: fmt.Sprintf("111122223333/us-east-1/app/secret-%04d", s), Reads: 1000, PreviousReads: 900,
+			Alerts: map[string]int64{"read-spike": 1}, Baseline: &report.Band{Days: 28, Low: 100, Median: 140, High: 180}}
+		for d := range 7 {
+			sec.Daily = append(sec.Daily, report.DayCount{Day: fixFrom.AddDate(0, 0, d).Format(time.DateOnly), Reads: int64(r.IntN(200))})
+		}
+		for p := range 50 {
+			sec.Principals = append(sec.Principals, &report.Principal{Principal: fmt.Sprintf("arn:aws:iam::111122223333:role/service-%03d", p),
+				PrincipalType: "AssumedRole", Reads: int64(100 - p), PreviousReads: 90, FirstSeen: fixFrom, LastSeen: fixTo.Add(-time.Hour),
+				New: p%17 == 0, SourceIPs: []string{"10.0.1.2"}, UserAgents: []string{"aws-sdk-go-v2/1.36.3 ua/2.1 os/linux lang/go#1.24.2 api/secretsmanager#1.35.4"}})
+		}
+		rep.Secrets = append(rep.Secrets, sec)
+	}
+	return rep
+}
+
+// BenchmarkWriteHTML renders a 200-secret × 50-principal report with the writer and with the
+// html/template it replaced, in the same run.
+func BenchmarkWriteHTML(b *testing.B) {
+	rep := bigReport()
+	for name, write := range map[string]func(io.Writer, *report.Report) error{"writer": report.WriteHTML, "template": report.OracleHTML} {
+		b.Run(name, func(b *testing.B) {
+			var n int64
+			for b.Loop() {
+				c := &countWriter{}
+				if err := write(c, rep); err != nil {
+					b.Fatal(err)
+				}
+				n = c.n
+			}
+			b.ReportMetric(float64(n), "bytes/page")
+		})
+	}
+}
+
+type countWriter struct{ n int64 }
+
+func (c *countWriter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
