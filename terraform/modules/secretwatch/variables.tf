@@ -624,7 +624,7 @@ variable "report_days" {
 }
 
 variable "report_bucket_enabled" {
-  description = "Create a private, encrypted bucket for the scheduled report's files (CSV and JSON; HTML with a reporthtml build). Without it the report is only summarised on the alerts topic."
+  description = "Create a private, encrypted bucket for the scheduled report's files (HTML, CSV and JSON). Without it the report is only summarised on the alerts topic."
   type        = bool
   default     = true
 }
