@@ -3,7 +3,6 @@ package report_test
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -74,27 +73,18 @@ func randomReport(r *rand.Rand) *report.Report {
 	return rep
 }
 
-// The writer makes exactly the page html/template made of the template it replaced.
-func TestHTMLMatchesTemplateOracle(t *testing.T) {
-	reports := map[string]*report.Report{"fixture": fixtureReport(t)}
+// Random reports with hostile values in every field give well-formed pages: whatever branch the
+// page takes (period ends, history, allow-list, unmatched entries, bands, hidden rows).
+func TestHTMLRandomReportsWellFormed(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for i := range 120 {
-		reports[fmt.Sprint("random", i)] = randomReport(r)
-	}
-	for name, rep := range reports {
-		var got, want bytes.Buffer
-		if err := report.WriteHTML(&got, rep); err != nil {
+		rep := randomReport(r)
+		var b bytes.Buffer
+		if err := report.WriteHTML(&b, rep); err != nil {
 			t.Fatal(err)
 		}
-		if err := report.OracleHTML(&want, rep); err != nil {
-			t.Fatal(err)
-		}
-		if g, w := got.String(), want.String(); g != w {
-			i := 0
-			for i < len(g) && i < len(w) && g[i] == w[i] {
-				i++
-			}
-			t.Fatalf("%s: differs at byte %d:\ngot  %q\nwant %q", name, i, g[max(0, i-200):min(len(g), i+200)], w[max(0, i-200):min(len(w), i+200)])
+		if _, err := parsePage(b.String()); err != nil {
+			t.Fatalf("report %d: %v", i, err)
 		}
 	}
 }
@@ -120,23 +110,19 @@ func bigReport() *report.Report {
 	return rep
 }
 
-// BenchmarkWriteHTML renders a 200-secret × 50-principal report with the writer and with the
-// html/template it replaced, in the same run.
+// BenchmarkWriteHTML renders a 200-secret × 50-principal week (BENCHMARKS.md compares it with
+// the html/template it replaced).
 func BenchmarkWriteHTML(b *testing.B) {
 	rep := bigReport()
-	for name, write := range map[string]func(io.Writer, *report.Report) error{"writer": report.WriteHTML, "template": report.OracleHTML} {
-		b.Run(name, func(b *testing.B) {
-			var n int64
-			for b.Loop() {
-				c := &countWriter{}
-				if err := write(c, rep); err != nil {
-					b.Fatal(err)
-				}
-				n = c.n
-			}
-			b.ReportMetric(float64(n), "bytes/page")
-		})
+	var n int64
+	for b.Loop() {
+		c := &countWriter{}
+		if err := report.WriteHTML(c, rep); err != nil {
+			b.Fatal(err)
+		}
+		n = c.n
 	}
+	b.ReportMetric(float64(n), "bytes/page")
 }
 
 type countWriter struct{ n int64 }
