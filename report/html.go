@@ -555,7 +555,7 @@ func attention(r *Report) attentionList {
 	return l
 }
 
-// chart is the geometry of one secret's daily chart, computed here so the template only places it.
+// chart is the geometry of one secret's daily chart, computed apart from the writer, which only places it.
 type chart struct {
 	W, H       int
 	Left, Top  float64
