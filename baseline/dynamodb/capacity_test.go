@@ -17,8 +17,9 @@ import (
 // capacityDB asks for ReturnConsumedCapacity TOTAL on every call and sums what comes back:
 // write units of UpdateItem, read units of Query and GetItem. dynalite bills the base table only
 // (the larger of the item's old and new size, 1 unit per KB for writes, 4 KB per read unit);
-// AWS also bills the GSI write every successful counter update makes (its projection is small:
-// 1 unit), counted here in gsiWrites.
+// AWS also bills a GSI write for every successful update that writes the index's key attributes
+// (gsi1pk: the counter items of the design before issue 12; its projection is small: 1 unit),
+// counted here in gsiWrites. The current design has no GSI: gsiWrites stays 0.
 type capacityDB struct {
 	dynamoAPI
 	mu                    sync.Mutex
@@ -41,7 +42,13 @@ func (c *capacityDB) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInpu
 	if out.ConsumedCapacity != nil && out.ConsumedCapacity.CapacityUnits != nil {
 		c.wcu += *out.ConsumedCapacity.CapacityUnits
 	}
-	c.gsiWrites++
+	// A GSI write is billed only when the update writes the index's key attributes.
+	for _, name := range in.ExpressionAttributeNames {
+		if name == "gsi1pk" {
+			c.gsiWrites++
+			break
+		}
+	}
 	return out, err
 }
 
@@ -108,7 +115,10 @@ func BenchmarkDynamoCapacity(b *testing.B) {
 			b.Run(fmt.Sprintf("%s/%s", p.name, mode), func(b *testing.B) {
 				var c *capacityDB
 				for b.Loop() {
-					st := newTable(b, client, Options{})
+					// The store's clock follows the traffic (a read is recorded a minute after its
+					// event time), as in a live account: hours settle as they do in production.
+					var now time.Time
+					st := newTable(b, client, Options{Clock: func() time.Time { return now }})
 					c = &capacityDB{dynamoAPI: client}
 					st.db = c
 					var pending []detector.Read
@@ -116,6 +126,7 @@ func BenchmarkDynamoCapacity(b *testing.B) {
 						if len(pending) == 0 {
 							return
 						}
+						now = pending[len(pending)-1].Time.Add(time.Minute)
 						if _, err := st.Record(context.Background(), pending); err != nil {
 							b.Fatal(err)
 						}
@@ -139,6 +150,7 @@ func BenchmarkDynamoCapacity(b *testing.B) {
 				reads := float64(n)
 				b.ReportMetric((c.wcu+float64(c.gsiWrites))/reads, "WCU/read")
 				b.ReportMetric(c.wcu/reads, "tableWCU/read")
+				b.ReportMetric(float64(c.gsiWrites)/reads, "gsiWCU/read")
 				b.ReportMetric(c.rcu/reads, "RCU/read")
 				b.ReportMetric(float64(c.updates)/reads, "writes/read")
 			})
