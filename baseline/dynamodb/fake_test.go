@@ -271,7 +271,7 @@ func TestFakeFreezeAndSpill(t *testing.T) {
 	}
 	r := fakeRead(0, at)
 	h := detector.Hour(at)
-	top := topPK(r.Secret) + " " + topSK(h, r.Principal)
+	top := topPK(r.Secret) + " " + topSK(r.Secret, h, r.Principal)
 	c := spillPK(r.Secret, h) + " " + r.Principal
 	want := []string{top, top, c + "#m17", c + "#m17", c + "#s1025", c + "#s1025", c + "#s1025#0001", c + "#s1025#0001", c + "#s1025#0002", c + "#s1025#0002"}
 	if !slices.Equal(keys, want) {

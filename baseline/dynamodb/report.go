@@ -28,16 +28,13 @@ import (
 //     ARN, the principal type, and fx/lx, the first and last denied attempt (the counters time
 //     successful reads only). Written only when a read brings something the item, as this
 //     instance read it (one GetItem on first touch), does not hold: never a write per read.
-//   - D#w<week> / <secret>: the secrets read in a week (days since the epoch / 7; one item
-//     each), so that Days finds a period's secrets with one Query per week. Written once per
-//     (secret, week) in the world: after a GetItem that finds it absent.
 //   - X#<day> / <window>#<alert key>: the alerts delivered whose window starts on that day, with
 //     their rule, secret and principal, kept for the retention window.
 //
 // Counts, and first/last seen of successful reads, come from the counter chunks (top chunks and
-// their roll-ups, store.go): they are exact under duplicates and retries. The latest event hour
-// (report.Source.Latest) is derived from the week index and the top chunks: no item is written
-// for it.
+// their roll-ups, store.go): they are exact under duplicates and retries. The secrets read in a
+// period and the latest event hour (report.Source.Latest) come from the top chunks' partitions
+// (topBuckets Queries): no index item is written for them.
 var _ report.Source = (*Store)(nil)
 
 const (
@@ -81,13 +78,8 @@ type dayState struct {
 type reportState struct {
 	mu     sync.Mutex
 	days   map[dayKey]*dayState
-	index  map[int64]map[string]bool // week → secrets (key form) known in D#w<week>
-	latest int64                     // the latest hour this instance recorded
+	latest int64 // the latest hour this instance recorded
 }
-
-func weekOf(day int64) int64 { return day / 7 }
-
-func weekPK(week int64) string { return "D#w" + strconv.FormatInt(week, 10) }
 
 func dayOf(t time.Time) int64 { return localstate.DayOf(t) }
 
@@ -136,66 +128,9 @@ func (s *Store) recordReport(ctx context.Context, entries []*entry) error {
 		maxHour = max(maxHour, min(detector.Hour(r.Time), capH))
 	}
 
-	// The week index: one item per (week, secret), written only when a GetItem finds it absent.
-	type idx struct {
-		week       int64
-		secret, sn string
-	}
-	var index []idx
 	s.rep.mu.Lock()
-	if s.rep.index == nil {
-		s.rep.index = map[int64]map[string]bool{}
-	}
-	seenIdx := map[idx]bool{}
-	for k, w := range wants {
-		x := idx{week: weekOf(k.day), secret: k.secret}
-		if seenIdx[x] || s.rep.index[x.week][k.secret] {
-			continue
-		}
-		seenIdx[x] = true
-		x.sn = w.secret
-		index = append(index, x)
-	}
 	s.rep.latest = max(s.rep.latest, maxHour)
 	s.rep.mu.Unlock()
-
-	if err := forEach(ctx, index, func(ctx context.Context, x idx) error {
-		key := map[string]types.AttributeValue{
-			attrPK: &types.AttributeValueMemberS{Value: weekPK(x.week)},
-			attrSK: &types.AttributeValueMemberS{Value: x.secret},
-		}
-		got, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: key, ProjectionExpression: aws.String("#pk"),
-			ExpressionAttributeNames: map[string]string{"#pk": attrPK}})
-		if err != nil {
-			return fmt.Errorf("baseline: dynamodb report index week %d: %w", x.week, err)
-		}
-		if len(got.Item) == 0 {
-			_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-				TableName:                aws.String(s.table),
-				Key:                      key,
-				UpdateExpression:         aws.String("SET #sn = :sn, #ttl = :ttl"),
-				ExpressionAttributeNames: map[string]string{"#sn": attrSecretName, "#ttl": attrTTL},
-				ExpressionAttributeValues: map[string]types.AttributeValue{
-					":sn":  &types.AttributeValueMemberS{Value: x.sn},
-					":ttl": &types.AttributeValueMemberN{Value: strconv.FormatInt(s.dayTTL(x.week*7+6), 10)},
-				},
-			})
-			if err != nil {
-				return fmt.Errorf("baseline: dynamodb report index week %d: %w", x.week, classify(err))
-			}
-		}
-		s.rep.mu.Lock()
-		m := s.rep.index[x.week]
-		if m == nil {
-			m = map[string]bool{}
-			s.rep.index[x.week] = m
-		}
-		m[x.secret] = true
-		s.rep.mu.Unlock()
-		return nil
-	}); err != nil {
-		return err
-	}
 
 	keys := slices.SortedFunc(maps.Keys(wants), func(a, b dayKey) int {
 		return strings.Compare(a.pk()+"\x00"+a.sk(), b.pk()+"\x00"+b.sk())
@@ -222,11 +157,6 @@ func (s *Store) pruneReport() {
 		return
 	}
 	keep := s.rep.latest/24 - 1
-	for w := range s.rep.index {
-		if w < weekOf(keep) {
-			delete(s.rep.index, w)
-		}
-	}
 	if len(s.rep.days) > maxDayCache {
 		for k := range s.rep.days {
 			if k.day < keep {
@@ -409,37 +339,36 @@ func (s *Store) Latest(ctx context.Context) (time.Time, error) {
 }
 
 func (s *Store) latestHourStored(ctx context.Context) (int64, error) {
-	// The newest week of the index that holds a secret, back to the retention horizon; then the
-	// latest top chunk of each of its secrets (one Query each, newest first, one item).
 	capH := detector.Hour(s.now().Add(futureSkew))
-	for w := weekOf(capH / 24); w >= weekOf((capH-s.retH)/24)-1 && w >= 0; w-- {
-		var secrets []string
-		if err := s.query(ctx, pkQuery(weekPK(w), "", ""), func(item map[string]types.AttributeValue) {
-			secrets = append(secrets, strAttr(item[attrSK]))
-		}); err != nil {
-			return 0, fmt.Errorf("baseline: dynamodb report latest: %w", err)
+	latest := int64(0)
+	err := s.eachTop(ctx, func(k itemKey, _ map[string]types.AttributeValue) {
+		if k.hour <= capH {
+			latest = max(latest, k.hour)
 		}
-		latest := int64(0)
-		for _, sec := range secrets {
-			in := pkQuery(topPK(sec), "H", fmt.Sprintf("H%010d$", capH))
-			in.TableName = aws.String(s.table)
-			in.ScanIndexForward = aws.Bool(false)
-			in.Limit = aws.Int32(1)
-			out, err := s.db.Query(ctx, in)
-			if err != nil {
-				return 0, fmt.Errorf("baseline: dynamodb report latest: %w", err)
-			}
-			for _, item := range out.Items {
-				if k, ok := parseTopSK(sec, strAttr(item[attrSK])); ok {
-					latest = max(latest, k.hour)
-				}
-			}
-		}
-		if latest > 0 {
-			return latest, nil
-		}
+	})
+	if err != nil {
+		return 0, fmt.Errorf("baseline: dynamodb report latest: %w", err)
 	}
-	return 0, nil
+	return latest, nil
+}
+
+// eachTop calls fn for every top chunk of the table (topBuckets Queries, all pages), one call at
+// a time.
+func (s *Store) eachTop(ctx context.Context, fn func(itemKey, map[string]types.AttributeValue)) error {
+	var mu sync.Mutex
+	buckets := make([]int, topBuckets)
+	for i := range buckets {
+		buckets[i] = i
+	}
+	return forEach(ctx, buckets, func(ctx context.Context, b int) error {
+		return s.query(ctx, pkQuery(bucketPK(b), "", ""), func(item map[string]types.AttributeValue) {
+			if k, ok := parseTopSK(strAttr(item[attrSK])); ok {
+				mu.Lock()
+				fn(k, item)
+				mu.Unlock()
+			}
+		})
+	})
 }
 
 // dayBounds turns [from, to) into the days [lo, hi) the store may hold: not before the
@@ -504,24 +433,27 @@ func (s *Store) Days(ctx context.Context, from, to time.Time, yield func(*report
 	if err != nil || !ok {
 		return err
 	}
-	var weeks []int64
-	for w := weekOf(lo); w <= weekOf(hi-1); w++ {
-		weeks = append(weeks, w)
-	}
+	// The period's top chunks, by secret (key form), and the secrets' readable names.
 	var mu sync.Mutex
-	secrets := map[string]string{} // key form → readable
-	if err := forEach(ctx, weeks, func(ctx context.Context, w int64) error {
-		return s.query(ctx, pkQuery(weekPK(w), "", ""), func(item map[string]types.AttributeValue) {
-			mu.Lock()
-			secrets[strAttr(item[attrSK])] = strAttr(item[attrSecretName])
-			mu.Unlock()
-		})
+	secrets := map[string]string{}
+	tops := map[string][]map[string]types.AttributeValue{}
+	if err := s.eachTop(ctx, func(k itemKey, item map[string]types.AttributeValue) {
+		if k.hour < lo*24 || k.hour >= hi*24 {
+			return
+		}
+		tops[k.secret] = append(tops[k.secret], item)
+		if _, ok := secrets[k.secret]; !ok || secrets[k.secret] == "" {
+			secrets[k.secret] = unesc(k.secret)
+			if digested(k.secret) {
+				secrets[k.secret] = strAttr(item[attrSecretName])
+			}
+		}
 	}); err != nil {
-		return fmt.Errorf("baseline: dynamodb report day index: %w", err)
+		return fmt.Errorf("baseline: dynamodb report counters: %w", err)
 	}
 	keys := slices.Sorted(maps.Keys(secrets))
 	return forEach(ctx, keys, func(ctx context.Context, sec string) error {
-		rows, err := s.secretDays(ctx, sec, secrets[sec], lo, hi)
+		rows, err := s.secretDays(ctx, sec, secrets[sec], tops[sec], lo, hi)
 		if err != nil {
 			return err
 		}
@@ -546,10 +478,11 @@ type countAgg struct {
 	principal string // readable
 }
 
-// secretDays builds the rows of one secret (key form sec) for the days [lo, hi).
-func (s *Store) secretDays(ctx context.Context, sec, readable string, lo, hi int64) ([]*report.DayRow, error) {
+// secretDays builds the rows of one secret (key form sec) for the days [lo, hi) from its top
+// chunks of those days.
+func (s *Store) secretDays(ctx context.Context, sec, readable string, tops []map[string]types.AttributeValue, lo, hi int64) ([]*report.DayRow, error) {
 	counts := map[dayKey]*countAgg{}
-	lhs, err := s.load(ctx, sec, lo*24, hi*24-1, loadRead)
+	lhs, err := s.loadItems(ctx, tops, loadRead)
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"maps"
 	"math/rand/v2"
@@ -242,11 +243,11 @@ func unesc(s string) string {
 // a denied call. A key part longer than maxKeyPart (escaped) is therefore replaced by "%~" and
 // the base64url SHA-256 of the raw value (45 bytes): no escaped part can start with "%~" ('%' is
 // always escaped as %25), so the two forms never meet. The readable value is kept, bounded to
-// maxAttrText, in an attribute (pr, sn). Largest keys: top chunk pk "S#" + 512 = 514 B, sk
-// "H" + 10 + "#" + 512 = 524 B; spill pk "C#" + 512 + "#" + hour ≈ 522 B, sk 512 + 11 = 523 B;
-// alert pk "A#" + maxAlertKey = 1,026 B.
+// maxAttrText, in an attribute (pr, sn). Largest keys: top chunk sk 500 + "#H" + 10 + "#" +
+// 500 = 1,013 B (pk "S#<bucket>"); spill pk "C#" + 500 + "#" + hour ≈ 510 B, sk 500 + 11 =
+// 511 B; alert pk "A#" + maxAlertKey = 1,026 B.
 const (
-	maxKeyPart  = 512
+	maxKeyPart  = 500
 	maxAlertKey = 1024
 	maxAttrText = 2048
 )
@@ -312,7 +313,7 @@ func (k itemKey) pk() string {
 func (k itemKey) sk() string {
 	switch k.lvl {
 	case 0:
-		return topSK(k.hour, k.principal)
+		return topSK(k.secret, k.hour, k.principal)
 	case 1:
 		return fmt.Sprintf("%s#m%02d", k.principal, k.sub)
 	case 2:
@@ -322,28 +323,51 @@ func (k itemKey) sk() string {
 	}
 }
 
-// topPK is the partition of a secret's top chunks (one Query loads its baselines).
-func topPK(secret string) string { return "S#" + secret }
+// topBuckets is the number of partitions the top chunks are spread over. The report finds the
+// secrets read in a period by querying them all, so no index item has to be written per
+// secret (a write that a secret read once an hour would pay for).
+const topBuckets = 16
+
+// topPK is the partition of a secret's top chunks: one of topBuckets, by a hash of the secret
+// (key form). One Query of it, on the secret's sort key range, loads the secret's baselines.
+func topPK(secret string) string {
+	h := fnv.New32a()
+	h.Write([]byte(secret))
+	return bucketPK(int(h.Sum32() % topBuckets))
+}
+
+func bucketPK(b int) string { return fmt.Sprintf("S#%02d", b) }
 
 // spillPK is the partition of a secret's spill chunks of one hour (hot writes stay off S#).
 func spillPK(secret string, hour int64) string {
 	return "C#" + secret + "#" + strconv.FormatInt(hour, 10)
 }
 
-func topSK(hour int64, principal string) string { return fmt.Sprintf("H%010d#%s", hour, principal) }
+func topSK(secret string, hour int64, principal string) string {
+	return fmt.Sprintf("%s#H%010d#%s", secret, hour, principal)
+}
 
-// parseTopSK inverts topSK ("H<hour:10>#<principal>"): the principal in its key form (which
-// never contains '#').
-func parseTopSK(secret, sk string) (itemKey, bool) {
-	h, prin, ok := strings.Cut(strings.TrimPrefix(sk, "H"), "#")
-	if !ok || !strings.HasPrefix(sk, "H") || strings.Contains(prin, "#") {
+// topRange is the Query of secret's top chunks of hours [from, to].
+func topRange(secret string, from, to int64) *dynamodb.QueryInput {
+	return pkQuery(topPK(secret), fmt.Sprintf("%s#H%010d#", secret, from), fmt.Sprintf("%s#H%010d$", secret, to))
+}
+
+// parseTopSK inverts topSK ("<secret>#H<hour:10>#<principal>"): secret and principal in their
+// key form (which never contains '#').
+func parseTopSK(sk string) (itemKey, bool) {
+	sec, rest, ok := strings.Cut(sk, "#")
+	if !ok || !strings.HasPrefix(rest, "H") {
+		return itemKey{}, false
+	}
+	h, prin, ok := strings.Cut(rest[1:], "#")
+	if !ok || strings.Contains(prin, "#") {
 		return itemKey{}, false
 	}
 	hour, err := strconv.ParseInt(h, 10, 64)
 	if err != nil {
 		return itemKey{}, false
 	}
-	return itemKey{secret: secret, principal: prin, hour: hour}, true
+	return itemKey{secret: sec, principal: prin, hour: hour}, true
 }
 
 // softIDs is the freeze limit of chunk k, from its key alone (every writer computes the same):
@@ -560,30 +584,38 @@ const (
 // roll-up built now (loadBuild: the store writes it) or the sum of the spill chunks (one Query
 // each).
 func (s *Store) load(ctx context.Context, secret string, from, to int64, mode loadMode) ([]*loadedHour, error) {
+	var items []map[string]types.AttributeValue
+	err := s.query(ctx, topRange(secret, from, to), func(item map[string]types.AttributeValue) {
+		items = append(items, item)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("baseline: dynamodb query %s: %w", bound.Text(secret, 200), err)
+	}
+	return s.loadItems(ctx, items, mode)
+}
+
+// loadItems is load on top chunks already read.
+func (s *Store) loadItems(ctx context.Context, items []map[string]types.AttributeValue, mode loadMode) ([]*loadedHour, error) {
 	var out []*loadedHour
 	var need []*loadedHour
-	in := pkQuery(topPK(secret), fmt.Sprintf("H%010d#", from), fmt.Sprintf("H%010d$", to))
-	err := s.query(ctx, in, func(item map[string]types.AttributeValue) {
-		k, ok := parseTopSK(secret, strAttr(item[attrSK]))
+	for _, item := range items {
+		k, ok := parseTopSK(strAttr(item[attrSK]))
 		if !ok {
-			return
+			continue
 		}
 		lh := &loadedHour{top: s.stateFromItem(k, item, true), principal: readablePrincipal(k.principal, item)}
 		out = append(out, lh)
 		if !lh.top.frozen {
-			return // nothing spilled
+			continue // nothing spilled
 		}
 		if r, ok := rollupOf(item); ok && mode != loadExact {
 			lh.spill = r
-			return
+			continue
 		}
 		need = append(need, lh)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("baseline: dynamodb query %s: %w", bound.Text(topPK(secret), 200), err)
 	}
 	now := s.now()
-	err = forEach(ctx, need, func(ctx context.Context, lh *loadedHour) error {
+	err := forEach(ctx, need, func(ctx context.Context, lh *loadedHour) error {
 		var err error
 		if mode == loadBuild && !now.Before(s.settledAt(lh.top.key.hour)) {
 			lh.spill, err = s.buildRollup(ctx, lh.top.key)

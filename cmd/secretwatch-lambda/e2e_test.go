@@ -612,7 +612,7 @@ func TestE2ESQSBatch(t *testing.T) {
 	}
 }
 
-// isCounterWrite tells a write to a counter chunk from the rest: its key is S#<secret> (top
+// isCounterWrite tells a write to a counter chunk from the rest: its key is S#<bucket> (top
 // chunk) or C#<secret>#<hour> (spill chunk) (docs/dynamodb.md).
 func isCounterWrite(op string, body []byte) bool {
 	if op != "UpdateItem" {

@@ -530,14 +530,15 @@ func viewTable(tb testing.TB, items map[string]map[string]any) tableView {
 		pk, _ := it["pk"].(string)
 		switch {
 		case strings.HasPrefix(pk, "S#") || strings.HasPrefix(pk, "C#"):
-			// A counter chunk: top chunk S#<secret> / H<hour>#<principal>, spill chunk
+			// A counter chunk: top chunk S#<bucket> / <secret>#H<hour>#<principal>, spill chunk
 			// C#<secret>#<hour> / <principal>#…; the unknown principal is "%-". It counts in
 			// its principal's series and in the whole secret's (the sum of its principals').
 			unesc := strings.NewReplacer("%23", "#", "%25", "%").Replace
 			secret, sk := pk[2:], it["sk"].(string)
 			var principal string
 			if pk[0] == 'S' {
-				_, principal, _ = strings.Cut(sk, "#")
+				parts := strings.SplitN(sk, "#", 3)
+				secret, principal = parts[0], parts[2]
 			} else {
 				secret = secret[:strings.LastIndexByte(secret, '#')]
 				principal, _, _ = strings.Cut(sk, "#")
