@@ -83,15 +83,17 @@ func (c *capacityDB) GetItem(ctx context.Context, in *dynamodb.GetItemInput, o .
 type capacityProfile struct {
 	name     string
 	interval time.Duration
-	single   int // reads measured in single mode
-	batch    int // reads measured in batch mode
+	single   int  // reads measured in single mode
+	batch    int  // reads measured in batch mode
+	cold     bool // a new Store (an empty cache: a cold Lambda container) for every Record
 }
 
 var capacityProfiles = []capacityProfile{
-	{"1/hour", time.Hour, 48, 48},
-	{"10/min", 6 * time.Second, 600, 600},
-	{"1/s", time.Second, 3600, 3600},
-	{"1000/s", time.Millisecond, 6000, 20000},
+	{"1/hour", time.Hour, 48, 48, false},
+	{"1/hour-cold", time.Hour, 48, 48, true},
+	{"10/min", 6 * time.Second, 600, 600, false},
+	{"1/s", time.Second, 3600, 3600, false},
+	{"1000/s", time.Millisecond, 6000, 20000, false},
 }
 
 const (
@@ -127,6 +129,13 @@ func BenchmarkDynamoCapacity(b *testing.B) {
 							return
 						}
 						now = pending[len(pending)-1].Time.Add(time.Minute)
+						if p.cold {
+							fresh, err := New(c, Options{Table: st.table, Clock: func() time.Time { return now }})
+							if err != nil {
+								b.Fatal(err)
+							}
+							st = fresh
+						}
 						if _, err := st.Record(context.Background(), pending); err != nil {
 							b.Fatal(err)
 						}
