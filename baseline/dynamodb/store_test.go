@@ -736,3 +736,81 @@ func BenchmarkDynamoRecord(b *testing.B) {
 		})
 	}
 }
+
+// A spilled hour's roll-up: built by the first cold instance after the hour settles, read as is
+// by the next one (one Query, no spill Query), invalidated by a late spill write (a version bump)
+// and built again — the series exact at every step.
+func TestDynamoRollup(t *testing.T) {
+	client := newDynamoClient(dynamoEndpoint(t), 3)
+	defer func(a int64) { softOverride = a }(softOverride)
+	softOverride = 5
+	var now atomic.Int64
+	hour := time.Now().UTC().Truncate(time.Hour).Add(-5 * time.Hour)
+	now.Store(hour.Add(10 * time.Minute).UnixNano())
+	clock := func() time.Time { return time.Unix(0, now.Load()) }
+	a := newTable(t, client, Options{Clock: clock})
+	sec, p := testSecrets[0], testPrincipals[0]
+	m := storetest.NewModel()
+	var reads []detector.Read
+	for i := range 30 {
+		reads = append(reads, detector.Read{EventID: storetest.EventID(70000 + i), Secret: sec, Principal: p, Time: hour.Add(time.Duration(i) * 7 * time.Second)})
+	}
+	for _, r := range reads { // one by one, while the hour is open: top chunk, minutes, seconds
+		want := m.Add([]detector.Read{r})
+		got, err := a.Record(t.Context(), []detector.Read{r})
+		if err != nil {
+			t.Fatal(err)
+		}
+		storetest.CheckRecorded(t, []detector.Read{r}, got, want, m)
+	}
+	top := itemKey{secret: keyPart(sec), principal: principalPart(p), hour: detector.Hour(hour)}
+	rollup := func() (counts, bool) {
+		t.Helper()
+		out, err := client.GetItem(t.Context(), &dynamodb.GetItemInput{TableName: aws.String(a.table), Key: keyOf(top), ConsistentRead: aws.Bool(true)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rollupOf(out.Item)
+	}
+	if _, ok := rollup(); ok {
+		t.Fatal("a roll-up before the hour settled")
+	}
+	// Settled: a cold instance loads the secret and builds the roll-up.
+	now.Store(hour.Add(time.Hour + 20*time.Minute).UnixNano())
+	later := detector.Read{EventID: storetest.EventID(79999), Secret: sec, Principal: p, Time: hour.Add(time.Hour + 5*time.Minute)}
+	record := func(what string, r detector.Read) *countingDB {
+		t.Helper()
+		db := &countingDB{dynamoAPI: client}
+		st, _ := New(db, Options{Table: a.table, Clock: clock})
+		want := m.Add([]detector.Read{r})
+		got, err := st.Record(t.Context(), []detector.Read{r})
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		storetest.CheckRecorded(t, []detector.Read{r}, got, want, m)
+		return db
+	}
+	record("cold instance after the hour settled", later)
+	if r, ok := rollup(); !ok || r.n != 25 {
+		t.Fatalf("roll-up after the first cold load: %+v valid %v, want the 25 spilled reads", r, ok)
+	}
+	// The next cold instance reads it: one Query, no spill Query, no roll-up write (and the
+	// duplicate is answered by the top chunk's ID set the Query returned: no write either).
+	db := record("second cold instance", later)
+	if q, u, g := db.query.Load(), db.update.Load(), db.get.Load(); q != 1 || u != 0 || g != 0 {
+		t.Errorf("second cold instance: %d Query, %d UpdateItem, %d GetItem; want 1, 0, 0", q, u, g)
+	}
+	// A late event of the settled hour (into a spill chunk): the version moves, the roll-up is
+	// invalid, and the next cold instance builds it again with the late read.
+	late := detector.Read{EventID: storetest.EventID(79998), Secret: sec, Principal: p, Time: hour.Add(59 * time.Minute)}
+	if db := record("late event", late); db.update.Load() != 2 {
+		t.Errorf("late event: %d UpdateItem, want 2 (its spill chunk, the version bump)", db.update.Load())
+	}
+	if _, ok := rollup(); ok {
+		t.Error("roll-up still valid after a late spill write")
+	}
+	record("cold instance after the late write", later)
+	if r, ok := rollup(); !ok || r.n != 26 {
+		t.Errorf("roll-up rebuilt: %+v valid %v, want 26 spilled reads", r, ok)
+	}
+}
