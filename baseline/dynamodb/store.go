@@ -484,7 +484,13 @@ type secretCache struct {
 	// process seeing the response: read again (spill chunks summed, not the roll-up) before the
 	// next write, so that the retry's own additions are not missing from the totals.
 	stale map[hourKey]bool
+	// recentAt: when the open hours' top chunks were last read (recentEvery).
+	recentAt time.Time
 }
+
+// recentEvery is how often a Record re-reads the top chunks of a secret's open hours (one
+// Query), so that principals and top-chunk counts other instances wrote are seen.
+const recentEvery = time.Minute
 
 func (s *Store) cacheFor(secret string) *secretCache {
 	c := s.secrets[secret]
@@ -620,7 +626,9 @@ func (s *Store) loadItems(ctx context.Context, items []map[string]types.Attribut
 		if mode == loadBuild && !now.Before(s.settledAt(lh.top.key.hour)) {
 			lh.spill, err = s.buildRollup(ctx, lh.top.key)
 		} else {
-			lh.spill, err = s.sumSpill(ctx, lh.top.key, mode == loadExact)
+			// Consistent for the store's own cache (its writes completed before); the report
+			// reads eventually consistent.
+			lh.spill, err = s.sumSpill(ctx, lh.top.key, mode != loadRead)
 		}
 		return err
 	})
@@ -767,6 +775,8 @@ func (s *Store) prepare(ctx context.Context, secret string, from int64) error {
 		lo, hi, need = from, c.loadedFrom-1, true
 	}
 	var stale []int64
+	openFrom, openTo := detector.Hour(now.Add(-s.settle)), detector.Hour(now)
+	recent := c.loaded && now.Sub(c.recentAt) >= recentEvery
 	if c.loaded {
 		for hk := range c.unsettled {
 			if !now.Before(s.settledAt(hk.hour)) {
@@ -790,7 +800,14 @@ func (s *Store) prepare(ctx context.Context, secret string, from int64) error {
 			c.loadedFrom = lo
 		}
 		c.loaded = true
+		c.recentAt = now
 		s.mu.Unlock()
+	}
+	if recent && len(refresh) > 0 {
+		// The settle refresh below reads the open hours too (a full load: tops and spill sums).
+		refresh = append(refresh, openTo)
+		recent = false
+		defer func() { s.mu.Lock(); c.recentAt = now; s.mu.Unlock() }()
 	}
 	for _, r := range []struct {
 		hours []int64
@@ -808,12 +825,61 @@ func (s *Store) prepare(ctx context.Context, secret string, from int64) error {
 		s.mu.Lock()
 		s.putLoadedLocked(c, lhs, true)
 		for hk := range r.done {
-			if hk.hour >= rlo && hk.hour <= rhi {
+			if hk.hour >= rlo && hk.hour <= rhi && (r.mode == loadExact || !now.Before(s.settledAt(hk.hour))) {
 				delete(r.done, hk)
 			}
 		}
 		s.mu.Unlock()
 	}
+	if recent {
+		return s.refreshOpen(ctx, c, secret, openFrom, openTo, now)
+	}
+	return nil
+}
+
+// refreshOpen re-reads the top chunks of secret's open hours [from, to] (one Query): top-chunk
+// counts that grew are taken over, and (principal, hour)s this instance did not know are added
+// (with their spill sums when their top chunk is frozen). The spill totals of hours it knows stay
+// as they are until the hour settles (docs/dynamodb.md, "Staleness").
+func (s *Store) refreshOpen(ctx context.Context, c *secretCache, secret string, from, to int64, now time.Time) error {
+	var items []map[string]types.AttributeValue
+	if err := s.query(ctx, topRange(secret, from, to), func(item map[string]types.AttributeValue) {
+		items = append(items, item)
+	}); err != nil {
+		return fmt.Errorf("baseline: dynamodb query %s: %w", bound.Text(secret, 200), err)
+	}
+	var unknown []map[string]types.AttributeValue
+	s.mu.Lock()
+	for _, item := range items {
+		k, ok := parseTopSK(strAttr(item[attrSK]))
+		if !ok {
+			continue
+		}
+		a := c.byPrin[k.principal][k.hour]
+		if a == nil {
+			unknown = append(unknown, item)
+			continue
+		}
+		st := s.stateFromItem(k, item, true)
+		if !a.topExists || st.n+st.d > a.top.n+a.top.d {
+			a.top, a.topExists = st.counts, true
+		}
+		if old := c.items[k]; old == nil || old.n+old.d < st.n+st.d {
+			c.items[k] = st
+		}
+	}
+	c.recentAt = now
+	s.mu.Unlock()
+	if len(unknown) == 0 {
+		return nil
+	}
+	lhs, err := s.loadItems(ctx, unknown, loadRead)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.putLoadedLocked(c, lhs, false)
+	s.mu.Unlock()
 	return nil
 }
 
@@ -1067,8 +1133,12 @@ func (s *Store) snapshot(k itemKey) itemState {
 		if c.loaded && k.hour >= c.loadedFrom {
 			return itemState{key: k, ids: map[string]struct{}{}}
 		}
+		return itemState{key: k}
 	}
-	return itemState{key: k}
+	// A spill chunk this process does not know: most likely new too (it is written once its
+	// parent is frozen). Only a group over maxCondIDs acts on that belief (one optimistic write
+	// under attribute_not_exists(pk)); when wrong, the failed condition teaches the chunk.
+	return itemState{key: k, ids: map[string]struct{}{}}
 }
 
 // store keeps what a response said about chunk k; added are the reads the response's write
@@ -1153,6 +1223,12 @@ func (s *Store) writeItem(ctx context.Context, k itemKey, group []*entry) ([]*en
 			chunk = pending[:min(len(pending), maxWriteIDs)]
 		} else {
 			chunk = pending[:min(len(pending), maxCondIDs)]
+		}
+		if k.lvl == 0 {
+			// A top chunk stays small (≤ soft IDs as far as this process knows): it is read by
+			// every cold start and report, and roll-up writes and version bumps pay its size.
+			// The rest of a batch goes to spill chunks, which take large groups.
+			chunk = chunk[:min(len(chunk), int(max(1, softIDs(k)-st.n-st.d)))]
 		}
 		in := s.updateInput(k, st, chunk, optimistic)
 		out, err := s.db.UpdateItem(ctx, in)
