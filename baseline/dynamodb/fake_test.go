@@ -405,3 +405,33 @@ func TestFakeErrorClasses(t *testing.T) {
 		}
 	}
 }
+
+// A batch never pushes a top chunk past its freeze limit (cold starts and reports read it, and
+// roll-up writes pay its size): the top chunk takes soft IDs, the rest goes to spill chunks in
+// one write each.
+func TestFakeTopChunkStaysSmall(t *testing.T) {
+	db := newFakeDB()
+	st := newFakeStore(t, db)
+	var reads []detector.Read
+	for i := range 300 {
+		reads = append(reads, fakeRead(i, fakeBase.Add(time.Duration(i)*400*time.Millisecond))) // 150 in minute 0, 150 in 1
+	}
+	rec, err := st.Record(t.Context(), reads)
+	if err != nil || slices.Contains(rec.Fresh, false) {
+		t.Fatalf("Record: %v, fresh %v", err, rec.Fresh)
+	}
+	k := itemKey{secret: keyPart(reads[0].Secret), principal: principalPart(reads[0].Principal), hour: detector.Hour(fakeBase)}
+	soft := int(softIDs(k))
+	var sizes []string
+	for _, in := range counterWrites(db.calls) {
+		sizes = append(sizes, fmt.Sprintf("%s:%d", sAttr(in.Key, attrSK), len(in.ExpressionAttributeValues[":ev"].(*types.AttributeValueMemberSS).Value)))
+	}
+	top := sAttr(keyOf(k), attrSK)
+	want := []string{fmt.Sprintf("%s:%d", top, soft), fmt.Sprintf("%s#m00:%d", k.principal, 150-soft), fmt.Sprintf("%s#m01:%d", k.principal, 150)}
+	if !slices.Equal(sizes, want) {
+		t.Errorf("writes (sort key:IDs) %v, want %v", sizes, want)
+	}
+	if s := rec.Series[detector.SeriesKey{Secret: reads[0].Secret}]; s == nil || s.Reads != 300 {
+		t.Errorf("whole-secret series %+v, want 300 reads", s)
+	}
+}
