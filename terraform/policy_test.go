@@ -60,7 +60,6 @@ func mainDocScenarios() []docScenario {
 			"name":              str("secretwatch"),
 			"lambda_role_arn":   str(lambdaRole),
 			"table_arn":         str(tableARN),
-			"table_index_names": strList("gsi1"),
 			"kms_key_arn":       str(keyARN),
 			"alerts_topic_arn":  str(alertsTopic),
 			"alarms_topic_arn":  str(alarmsTopic),
@@ -495,13 +494,12 @@ func TestPolicyDocuments(t *testing.T) {
 				"kms:Decrypt":          {keyARN},
 				"kms:GenerateDataKey":  {keyARN},
 			}
-			// The table grants are what the store calls (TestTableGrantsMatchStoreCalls); Query
-			// also on the index.
+			// The table grants are what the store calls (TestTableGrantsMatchStoreCalls); the
+			// table has no index.
 			storeOps, _ := storeOperations(t)
 			for _, op := range storeOps {
 				want[op] = []string{tableARN}
 			}
-			want["dynamodb:Query"] = append(want["dynamodb:Query"], tableARN+"/index/gsi1")
 			via := []any{"dynamodb." + region + ".amazonaws.com", "sns." + region + ".amazonaws.com", "sqs." + region + ".amazonaws.com"}
 			if sc.awsOwnedTable {
 				via = via[1:] // nobody needs the key through DynamoDB

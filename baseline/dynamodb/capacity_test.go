@@ -17,8 +17,9 @@ import (
 // capacityDB asks for ReturnConsumedCapacity TOTAL on every call and sums what comes back:
 // write units of UpdateItem, read units of Query and GetItem. dynalite bills the base table only
 // (the larger of the item's old and new size, 1 unit per KB for writes, 4 KB per read unit);
-// AWS also bills the GSI write every successful counter update makes (its projection is small:
-// 1 unit), counted here in gsiWrites.
+// AWS also bills a GSI write for every successful update that writes the index's key attributes
+// (gsi1pk: the counter items of the design before issue 12; its projection is small: 1 unit),
+// counted here in gsiWrites. The current design has no GSI: gsiWrites stays 0.
 type capacityDB struct {
 	dynamoAPI
 	mu                    sync.Mutex
@@ -41,7 +42,13 @@ func (c *capacityDB) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInpu
 	if out.ConsumedCapacity != nil && out.ConsumedCapacity.CapacityUnits != nil {
 		c.wcu += *out.ConsumedCapacity.CapacityUnits
 	}
-	c.gsiWrites++
+	// A GSI write is billed only when the update writes the index's key attributes.
+	for _, name := range in.ExpressionAttributeNames {
+		if name == "gsi1pk" {
+			c.gsiWrites++
+			break
+		}
+	}
 	return out, err
 }
 
@@ -76,15 +83,17 @@ func (c *capacityDB) GetItem(ctx context.Context, in *dynamodb.GetItemInput, o .
 type capacityProfile struct {
 	name     string
 	interval time.Duration
-	single   int // reads measured in single mode
-	batch    int // reads measured in batch mode
+	single   int  // reads measured in single mode
+	batch    int  // reads measured in batch mode
+	cold     bool // a new Store (an empty cache: a cold Lambda container) for every Record
 }
 
 var capacityProfiles = []capacityProfile{
-	{"1/hour", time.Hour, 48, 48},
-	{"10/min", 6 * time.Second, 600, 600},
-	{"1/s", time.Second, 3600, 3600},
-	{"1000/s", time.Millisecond, 6000, 20000},
+	{"1/hour", time.Hour, 48, 48, false},
+	{"1/hour-cold", time.Hour, 48, 48, true},
+	{"10/min", 6 * time.Second, 600, 600, false},
+	{"1/s", time.Second, 3600, 3600, false},
+	{"1000/s", time.Millisecond, 6000, 20000, false},
 }
 
 const (
@@ -108,13 +117,24 @@ func BenchmarkDynamoCapacity(b *testing.B) {
 			b.Run(fmt.Sprintf("%s/%s", p.name, mode), func(b *testing.B) {
 				var c *capacityDB
 				for b.Loop() {
-					st := newTable(b, client, Options{})
+					// The store's clock follows the traffic (a read is recorded a minute after its
+					// event time), as in a live account: hours settle as they do in production.
+					var now time.Time
+					st := newTable(b, client, Options{Clock: func() time.Time { return now }})
 					c = &capacityDB{dynamoAPI: client}
 					st.db = c
 					var pending []detector.Read
 					flush := func() {
 						if len(pending) == 0 {
 							return
+						}
+						now = pending[len(pending)-1].Time.Add(time.Minute)
+						if p.cold {
+							fresh, err := New(c, Options{Table: st.table, Clock: func() time.Time { return now }})
+							if err != nil {
+								b.Fatal(err)
+							}
+							st = fresh
 						}
 						if _, err := st.Record(context.Background(), pending); err != nil {
 							b.Fatal(err)
@@ -139,6 +159,7 @@ func BenchmarkDynamoCapacity(b *testing.B) {
 				reads := float64(n)
 				b.ReportMetric((c.wcu+float64(c.gsiWrites))/reads, "WCU/read")
 				b.ReportMetric(c.wcu/reads, "tableWCU/read")
+				b.ReportMetric(float64(c.gsiWrites)/reads, "gsiWCU/read")
 				b.ReportMetric(c.rcu/reads, "RCU/read")
 				b.ReportMetric(float64(c.updates)/reads, "writes/read")
 			})

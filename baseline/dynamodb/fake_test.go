@@ -152,6 +152,10 @@ func TestFakeWriteConditions(t *testing.T) {
 		{"41 reads, new items: optimistic", 41, []string{"attribute_not_exists(#pk)"}, []string{"contains("}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
+			// Conditions, not freezing: one chunk that never fills.
+			old := softOverride
+			softOverride = 100000
+			t.Cleanup(func() { softOverride = old })
 			db := newFakeDB()
 			st := newFakeStore(t, db)
 			var reads []detector.Read
@@ -165,8 +169,8 @@ func TestFakeWriteConditions(t *testing.T) {
 			if n := slices.Index(rec.Fresh, false); n >= 0 {
 				t.Errorf("read %d not fresh", n)
 			}
-			if len(db.calls) != 2 {
-				t.Errorf("%d UpdateItem, want 2 (whole secret, principal)", len(db.calls))
+			if len(db.calls) != 1 {
+				t.Errorf("%d UpdateItem, want 1 (the read's chunk: no whole-secret item)", len(db.calls))
 			}
 			for _, in := range db.calls {
 				cond := *in.ConditionExpression
@@ -223,17 +227,18 @@ func TestFakeDuplicate(t *testing.T) {
 			t.Errorf("round %d: series %+v, want 1 read", round, s)
 		}
 	}
-	if len(db.calls) != 2 {
-		t.Errorf("%d UpdateItem, want 2 (one failed condition per item, then the cache answers)", len(db.calls))
+	if len(db.calls) != 1 {
+		t.Errorf("%d UpdateItem, want 1 (one failed condition, then the cache answers)", len(db.calls))
 	}
 }
 
-// A full hour shard freezes: new reads go to the per-minute spill item of their event time, a
-// full minute item to the per-second one, and a full per-second item is ErrBucketFull.
+// A full top chunk freezes: new reads go to the per-minute spill chunk of their event time, a
+// full minute chunk to the per-second one, a full second to the links of its chain, and a full
+// chain is ErrBucketFull.
 func TestFakeFreezeAndSpill(t *testing.T) {
-	oldShard, oldSpill := shardSoftIDs, spillSoftIDs
-	shardSoftIDs, spillSoftIDs = 3, 2
-	t.Cleanup(func() { shardSoftIDs, spillSoftIDs = oldShard, oldSpill })
+	oldSoft, oldChain := softOverride, maxChain
+	softOverride, maxChain = 2, 2
+	t.Cleanup(func() { softOverride, maxChain = oldSoft, oldChain })
 	db := newFakeDB()
 	// The fake enforces the freeze: a contains-mode write to an item at or over its soft limit fails.
 	db.update = func(in *dynamodb.UpdateItemInput) (*dynamodb.UpdateItemOutput, error) {
@@ -247,35 +252,56 @@ func TestFakeFreezeAndSpill(t *testing.T) {
 	}
 	st := newFakeStore(t, db)
 	at := fakeBase.Add(17*time.Minute + 5*time.Second) // minute 17, second 1025 of the hour
-	var sks []string
-	for i := range 8 {
+	var keys []string
+	for i := range 11 {
 		rec, err := st.Record(t.Context(), []detector.Read{fakeRead(i, at)})
 		switch {
-		case i < 7 && err != nil:
+		case i < 10 && err != nil:
 			t.Fatalf("read %d: %v", i, err)
-		case i < 7 && !rec.Fresh[0]:
+		case i < 10 && !rec.Fresh[0]:
 			t.Fatalf("read %d not fresh", i)
-		case i == 7:
+		case i == 10:
 			if !errors.Is(err, ErrBucketFull) {
-				t.Fatalf("read %d: %v, want ErrBucketFull (shard, minute and second items full)", i, err)
+				t.Fatalf("read %d: %v, want ErrBucketFull (top, minute, second and chain full)", i, err)
 			}
+			continue
 		}
-		last := db.calls[len(db.calls)-1]
-		sks = append(sks, sAttr(last.Key, attrSK))
+		last := counterWrites(db.calls)[len(counterWrites(db.calls))-1]
+		keys = append(keys, sAttr(last.Key, attrPK)+" "+sAttr(last.Key, attrSK))
 	}
-	want := []string{"000", "000", "000", "000#m17", "000#m17", "000#s1025", "000#s1025", "000#s1025"}
-	if !slices.Equal(sks, want) {
-		t.Errorf("items written: %v, want %v", sks, want)
+	r := fakeRead(0, at)
+	h := detector.Hour(at)
+	top := topPK(r.Secret) + " " + topSK(r.Secret, h, r.Principal)
+	c := spillPK(r.Secret, h) + " " + r.Principal
+	want := []string{top, top, c + "#m17", c + "#m17", c + "#s1025", c + "#s1025", c + "#s1025#0001", c + "#s1025#0001", c + "#s1025#0002", c + "#s1025#0002"}
+	if !slices.Equal(keys, want) {
+		t.Errorf("items written:\n%v\nwant\n%v", strings.Join(keys, "\n"), strings.Join(want, "\n"))
 	}
 	// Duplicates of frozen-item reads are found in the frozen items: no write, not fresh.
 	db.calls = nil
-	rec, err := st.Record(t.Context(), []detector.Read{fakeRead(0, at), fakeRead(3, at), fakeRead(5, at)})
+	rec, err := st.Record(t.Context(), []detector.Read{fakeRead(0, at), fakeRead(3, at), fakeRead(5, at), fakeRead(9, at)})
 	if err != nil || slices.Contains(rec.Fresh, true) {
 		t.Errorf("duplicates after spilling: %v, fresh %v", err, rec.Fresh)
 	}
-	if s := rec.Series[detector.SeriesKey{Secret: fakeRead(0, at).Secret}]; s == nil || s.Reads != 7 || s.Hours[detector.Hour(at)] != 7 {
-		t.Errorf("whole-secret series %+v, want 7 reads in the hour across shard and spill items", s)
+	if n := len(counterWrites(db.calls)); n != 0 {
+		t.Errorf("%d writes for duplicates the cache knows, want 0", n)
 	}
+	// The hour is long settled (fakeBase): reads routed to its spill chunks bump the top
+	// chunk's version once per Record, duplicates too (a retry after a crash bumps then).
+	if n := len(db.calls); n != 1 || *db.calls[0].UpdateExpression != "ADD #v :one" {
+		t.Errorf("%d other writes, want 1 version bump", n)
+	}
+	if s := rec.Series[detector.SeriesKey{Secret: r.Secret}]; s == nil || s.Reads != 10 || s.Hours[h] != 10 {
+		t.Errorf("whole-secret series %+v, want 10 reads in the hour across top and spill chunks", s)
+	}
+}
+
+// counterWrites are the calls that add reads to a chunk (not version bumps or roll-ups).
+func counterWrites(calls []*dynamodb.UpdateItemInput) []*dynamodb.UpdateItemInput {
+	return slices.DeleteFunc(slices.Clone(calls), func(in *dynamodb.UpdateItemInput) bool {
+		_, ok := in.ExpressionAttributeNames["#ev"]
+		return !ok
+	})
 }
 
 // Writers contending for one item back off (jittered, growing) and give up only after
@@ -300,6 +326,9 @@ func TestFakeContention(t *testing.T) {
 	})
 
 	t.Run("optimistic falls back to contains", func(t *testing.T) {
+		old := softOverride
+		softOverride = 100000 // one chunk that never fills
+		t.Cleanup(func() { softOverride = old })
 		db := newFakeDB()
 		st := newFakeStore(t, db)
 		var first []detector.Read
@@ -334,8 +363,8 @@ func TestFakeContention(t *testing.T) {
 		if slices.Contains(rec.Fresh, false) {
 			t.Error("a read not fresh")
 		}
-		if optimistic != 2*maxOptimisticFailures {
-			t.Errorf("%d optimistic attempts over 2 items, want %d then contains mode", optimistic, 2*maxOptimisticFailures)
+		if optimistic != maxOptimisticFailures {
+			t.Errorf("%d optimistic attempts, want %d then contains mode", optimistic, maxOptimisticFailures)
 		}
 	})
 }
@@ -374,5 +403,35 @@ func TestFakeErrorClasses(t *testing.T) {
 		if err == nil || errors.Is(err, detector.ErrUnstorable) != tt.unstorable || !errors.Is(err, tt.err) {
 			t.Errorf("%v: Record error %v; want it wrapped, unstorable %v", tt.err, err, tt.unstorable)
 		}
+	}
+}
+
+// A batch never pushes a top chunk past its freeze limit (cold starts and reports read it, and
+// roll-up writes pay its size): the top chunk takes soft IDs, the rest goes to spill chunks in
+// one write each.
+func TestFakeTopChunkStaysSmall(t *testing.T) {
+	db := newFakeDB()
+	st := newFakeStore(t, db)
+	var reads []detector.Read
+	for i := range 300 {
+		reads = append(reads, fakeRead(i, fakeBase.Add(time.Duration(i)*400*time.Millisecond))) // 150 in minute 0, 150 in 1
+	}
+	rec, err := st.Record(t.Context(), reads)
+	if err != nil || slices.Contains(rec.Fresh, false) {
+		t.Fatalf("Record: %v, fresh %v", err, rec.Fresh)
+	}
+	k := itemKey{secret: keyPart(reads[0].Secret), principal: principalPart(reads[0].Principal), hour: detector.Hour(fakeBase)}
+	soft := int(softIDs(k))
+	var sizes []string
+	for _, in := range counterWrites(db.calls) {
+		sizes = append(sizes, fmt.Sprintf("%s:%d", sAttr(in.Key, attrSK), len(in.ExpressionAttributeValues[":ev"].(*types.AttributeValueMemberSS).Value)))
+	}
+	top := sAttr(keyOf(k), attrSK)
+	want := []string{fmt.Sprintf("%s:%d", top, soft), fmt.Sprintf("%s#m00:%d", k.principal, 150-soft), fmt.Sprintf("%s#m01:%d", k.principal, 150)}
+	if !slices.Equal(sizes, want) {
+		t.Errorf("writes (sort key:IDs) %v, want %v", sizes, want)
+	}
+	if s := rec.Series[detector.SeriesKey{Secret: reads[0].Secret}]; s == nil || s.Reads != 300 {
+		t.Errorf("whole-secret series %+v, want 300 reads", s)
 	}
 }

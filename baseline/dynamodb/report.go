@@ -25,17 +25,16 @@ import (
 //
 //   - R#<secret> / <day>#<principal>: per (secret, principal, UTC day) the distinct source IPs,
 //     VPC endpoint ids and user agents (string sets, at most report.MaxValues each), the secret's
-//     ARN, the principal type, and fx/lx, the first and last attempt the counters do not time
-//     (denied attempts; every attempt of an unknown principal, whose reads only the whole-secret
-//     counters hold). Written only when a read brings something this instance does not know.
-//   - D#<day> / <secret>: the secrets read on a day (one item each), so that Days finds a
-//     period's secrets with one Query per day.
+//     ARN, the principal type, and fx/lx, the first and last denied attempt (the counters time
+//     successful reads only). Written only when a read brings something the item, as this
+//     instance read it (one GetItem on first touch), does not hold: never a write per read.
 //   - X#<day> / <window>#<alert key>: the alerts delivered whose window starts on that day, with
 //     their rule, secret and principal, kept for the retention window.
-//   - L#latest / L: the latest event hour recorded (report.Source.Latest).
 //
-// Counts, and first/last seen of successful reads, come from the hourly counter items (gsi1):
-// they are exact under duplicates and retries.
+// Counts, and first/last seen of successful reads, come from the counter chunks (top chunks and
+// their roll-ups, store.go): they are exact under duplicates and retries. The secrets read in a
+// period and the latest event hour (report.Source.Latest) come from the top chunks' partitions
+// (topBuckets Queries): no index item is written for them.
 var _ report.Source = (*Store)(nil)
 
 const (
@@ -44,11 +43,9 @@ const (
 	attrUAs        = "ua"
 	attrARN        = "arn"
 	attrPType      = "pt"
-	attrFirstOther = "fx" // unix nanos of the first attempt not timed by the counters
+	attrFirstOther = "fx" // unix nanos of the first denied attempt
 	attrLastOther  = "lx" // unix nanos of the last one
 	attrRule       = "rl"
-	latestPK       = "L#latest"
-	latestSK       = "L"
 
 	// maxDayCache bounds the per-(secret, principal, day) states an instance remembers; past it
 	// the cache is emptied (the next writes re-learn what they need).
@@ -81,8 +78,7 @@ type dayState struct {
 type reportState struct {
 	mu     sync.Mutex
 	days   map[dayKey]*dayState
-	index  map[int64]map[string]bool // day → secrets (key form) written to D#<day>
-	latest int64                     // the hour this instance last wrote to (or found in) L#latest
+	latest int64 // the latest hour this instance recorded
 }
 
 func dayOf(t time.Time) int64 { return localstate.DayOf(t) }
@@ -93,7 +89,7 @@ type dayWant struct {
 	secret, principal string // readable, bounded
 	sets              [3][]string
 	arn, ptype        string
-	first, last       int64 // over the attempts the counters do not time
+	first, last       int64 // over the denied attempts (the counters time successful reads)
 }
 
 // recordReport writes what the report needs about entries (the de-duplicated reads of a Record
@@ -105,7 +101,7 @@ func (s *Store) recordReport(ctx context.Context, entries []*entry) error {
 	maxHour := int64(-1)
 	for _, e := range entries {
 		r := e.read
-		k := dayKey{secret: e.itemKey[0].secret, principal: e.itemKey[1].principal, day: dayOf(r.Time)}
+		k := dayKey{secret: e.key.secret, principal: e.key.principal, day: dayOf(r.Time)}
 		w := wants[k]
 		if w == nil {
 			w = &dayWant{key: k, secret: bound.Text(r.Secret, maxAttrText), principal: bound.Text(r.Principal, maxAttrText)}
@@ -122,7 +118,7 @@ func (s *Store) recordReport(ctx context.Context, entries []*entry) error {
 		if w.ptype == "" {
 			w.ptype = report.Bound(r.PrincipalType)
 		}
-		if r.Denied || r.Principal == "" {
+		if r.Denied {
 			ns := r.Time.UnixNano()
 			if w.first == 0 || ns < w.first {
 				w.first = ns
@@ -132,57 +128,9 @@ func (s *Store) recordReport(ctx context.Context, entries []*entry) error {
 		maxHour = max(maxHour, min(detector.Hour(r.Time), capH))
 	}
 
-	// The day index: one item per (day, secret) not yet written by this instance.
-	type idx struct {
-		day        int64
-		secret, sn string
-	}
-	var index []idx
 	s.rep.mu.Lock()
-	if s.rep.index == nil {
-		s.rep.index = map[int64]map[string]bool{}
-	}
-	seenIdx := map[dayKey]bool{}
-	for k, w := range wants {
-		ik := dayKey{secret: k.secret, day: k.day}
-		if seenIdx[ik] || s.rep.index[k.day][k.secret] {
-			continue
-		}
-		seenIdx[ik] = true
-		index = append(index, idx{day: k.day, secret: k.secret, sn: w.secret})
-	}
-	needLatest := maxHour > s.rep.latest
+	s.rep.latest = max(s.rep.latest, maxHour)
 	s.rep.mu.Unlock()
-
-	if err := forEach(ctx, index, func(ctx context.Context, x idx) error {
-		_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName: aws.String(s.table),
-			Key: map[string]types.AttributeValue{
-				attrPK: &types.AttributeValueMemberS{Value: "D#" + strconv.FormatInt(x.day, 10)},
-				attrSK: &types.AttributeValueMemberS{Value: x.secret},
-			},
-			UpdateExpression:         aws.String("SET #sn = :sn, #ttl = :ttl"),
-			ExpressionAttributeNames: map[string]string{"#sn": attrSecretName, "#ttl": attrTTL},
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":sn":  &types.AttributeValueMemberS{Value: x.sn},
-				":ttl": &types.AttributeValueMemberN{Value: strconv.FormatInt(s.dayTTL(x.day), 10)},
-			},
-		})
-		if err != nil {
-			return fmt.Errorf("baseline: dynamodb report index day %d: %w", x.day, classify(err))
-		}
-		s.rep.mu.Lock()
-		m := s.rep.index[x.day]
-		if m == nil {
-			m = map[string]bool{}
-			s.rep.index[x.day] = m
-		}
-		m[x.secret] = true
-		s.rep.mu.Unlock()
-		return nil
-	}); err != nil {
-		return err
-	}
 
 	keys := slices.SortedFunc(maps.Keys(wants), func(a, b dayKey) int {
 		return strings.Compare(a.pk()+"\x00"+a.sk(), b.pk()+"\x00"+b.sk())
@@ -191,11 +139,6 @@ func (s *Store) recordReport(ctx context.Context, entries []*entry) error {
 		return s.writeDay(ctx, wants[k])
 	}); err != nil {
 		return err
-	}
-	if needLatest {
-		if err := s.writeLatest(ctx, maxHour); err != nil {
-			return err
-		}
 	}
 	s.pruneReport()
 	return nil
@@ -214,11 +157,6 @@ func (s *Store) pruneReport() {
 		return
 	}
 	keep := s.rep.latest/24 - 1
-	for d := range s.rep.index {
-		if d < keep {
-			delete(s.rep.index, d)
-		}
-	}
 	if len(s.rep.days) > maxDayCache {
 		for k := range s.rep.days {
 			if k.day < keep {
@@ -268,6 +206,18 @@ func (s *Store) dayStore(k dayKey, item map[string]types.AttributeValue) {
 // has room for the values added, so concurrent writers never push it over.
 func (s *Store) writeDay(ctx context.Context, w *dayWant) error {
 	k := w.key
+	key := map[string]types.AttributeValue{
+		attrPK: &types.AttributeValueMemberS{Value: k.pk()},
+		attrSK: &types.AttributeValueMemberS{Value: k.sk()},
+	}
+	if _, known := s.daySnapshot(k); !known {
+		// Read it first (read units, not write units): most reads bring nothing new.
+		res, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: key})
+		if err != nil {
+			return fmt.Errorf("baseline: dynamodb report get %s: %w", bound.Text(k.pk(), 200), err)
+		}
+		s.dayStore(k, res.Item)
+	}
 	for failures := 0; ; {
 		st, known := s.daySnapshot(k)
 		names := map[string]string{"#ttl": attrTTL, "#sn": attrSecretName}
@@ -277,7 +227,7 @@ func (s *Store) writeDay(ctx context.Context, w *dayWant) error {
 		}
 		sets := []string{"#ttl = :ttl", "#sn = :sn"}
 		var adds, conds []string
-		changed := !known || !st.exists
+		changed := !known
 		for i, a := range setAttrs {
 			var add []string
 			for _, v := range w.sets[i] {
@@ -337,10 +287,6 @@ func (s *Store) writeDay(ctx context.Context, w *dayWant) error {
 		if len(adds) > 0 {
 			update += " ADD " + strings.Join(adds, ", ")
 		}
-		key := map[string]types.AttributeValue{
-			attrPK: &types.AttributeValueMemberS{Value: k.pk()},
-			attrSK: &types.AttributeValueMemberS{Value: k.sk()},
-		}
 		in := &dynamodb.UpdateItemInput{
 			TableName:                           aws.String(s.table),
 			Key:                                 key,
@@ -382,34 +328,6 @@ func (s *Store) writeDay(ctx context.Context, w *dayWant) error {
 	}
 }
 
-func latestKey() map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{
-		attrPK: &types.AttributeValueMemberS{Value: latestPK},
-		attrSK: &types.AttributeValueMemberS{Value: latestSK},
-	}
-}
-
-// writeLatest moves L#latest forward to hour (never back).
-func (s *Store) writeLatest(ctx context.Context, hour int64) error {
-	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                aws.String(s.table),
-		Key:                      latestKey(),
-		UpdateExpression:         aws.String("SET #hr = :h"),
-		ConditionExpression:      aws.String("attribute_not_exists(#hr) OR #hr < :h"),
-		ExpressionAttributeNames: map[string]string{"#hr": attrHour},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":h": &types.AttributeValueMemberN{Value: strconv.FormatInt(hour, 10)},
-		},
-	})
-	if _, ccf := errors.AsType[*types.ConditionalCheckFailedException](err); err != nil && !ccf {
-		return fmt.Errorf("baseline: dynamodb report latest: %w", classify(err))
-	}
-	s.rep.mu.Lock()
-	s.rep.latest = max(s.rep.latest, hour) // on a failed condition the item holds a later hour
-	s.rep.mu.Unlock()
-	return nil
-}
-
 // Latest implements report.Source: the latest event hour recorded, never past the clock (plus
 // the skew allowed for records dated in the future).
 func (s *Store) Latest(ctx context.Context) (time.Time, error) {
@@ -421,15 +339,36 @@ func (s *Store) Latest(ctx context.Context) (time.Time, error) {
 }
 
 func (s *Store) latestHourStored(ctx context.Context) (int64, error) {
-	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: latestKey()})
+	capH := detector.Hour(s.now().Add(futureSkew))
+	latest := int64(0)
+	err := s.eachTop(ctx, func(k itemKey, _ map[string]types.AttributeValue) {
+		if k.hour <= capH {
+			latest = max(latest, k.hour)
+		}
+	})
 	if err != nil {
 		return 0, fmt.Errorf("baseline: dynamodb report latest: %w", err)
 	}
-	h := numAttr(out.Item[attrHour])
-	if h <= 0 {
-		return 0, nil
+	return latest, nil
+}
+
+// eachTop calls fn for every top chunk of the table (topBuckets Queries, all pages), one call at
+// a time.
+func (s *Store) eachTop(ctx context.Context, fn func(itemKey, map[string]types.AttributeValue)) error {
+	var mu sync.Mutex
+	buckets := make([]int, topBuckets)
+	for i := range buckets {
+		buckets[i] = i
 	}
-	return min(h, detector.Hour(s.now().Add(futureSkew))), nil
+	return forEach(ctx, buckets, func(ctx context.Context, b int) error {
+		return s.query(ctx, pkQuery(bucketPK(b), "", ""), func(item map[string]types.AttributeValue) {
+			if k, ok := parseTopSK(strAttr(item[attrSK])); ok {
+				mu.Lock()
+				fn(k, item)
+				mu.Unlock()
+			}
+		})
+	})
 }
 
 // dayBounds turns [from, to) into the days [lo, hi) the store may hold: not before the
@@ -494,24 +433,27 @@ func (s *Store) Days(ctx context.Context, from, to time.Time, yield func(*report
 	if err != nil || !ok {
 		return err
 	}
-	days := make([]int64, 0, hi-lo)
-	for d := lo; d < hi; d++ {
-		days = append(days, d)
-	}
+	// The period's top chunks, by secret (key form), and the secrets' readable names.
 	var mu sync.Mutex
-	secrets := map[string]string{} // key form → readable
-	if err := forEach(ctx, days, func(ctx context.Context, d int64) error {
-		return s.query(ctx, pkQuery("D#"+strconv.FormatInt(d, 10), "", ""), func(item map[string]types.AttributeValue) {
-			mu.Lock()
-			secrets[strAttr(item[attrSK])] = strAttr(item[attrSecretName])
-			mu.Unlock()
-		})
+	secrets := map[string]string{}
+	tops := map[string][]map[string]types.AttributeValue{}
+	if err := s.eachTop(ctx, func(k itemKey, item map[string]types.AttributeValue) {
+		if k.hour < lo*24 || k.hour >= hi*24 {
+			return
+		}
+		tops[k.secret] = append(tops[k.secret], item)
+		if _, ok := secrets[k.secret]; !ok || secrets[k.secret] == "" {
+			secrets[k.secret] = unesc(k.secret)
+			if digested(k.secret) {
+				secrets[k.secret] = strAttr(item[attrSecretName])
+			}
+		}
 	}); err != nil {
-		return fmt.Errorf("baseline: dynamodb report day index: %w", err)
+		return fmt.Errorf("baseline: dynamodb report counters: %w", err)
 	}
 	keys := slices.Sorted(maps.Keys(secrets))
 	return forEach(ctx, keys, func(ctx context.Context, sec string) error {
-		rows, err := s.secretDays(ctx, sec, secrets[sec], lo, hi)
+		rows, err := s.secretDays(ctx, sec, secrets[sec], tops[sec], lo, hi)
 		if err != nil {
 			return err
 		}
@@ -536,51 +478,30 @@ type countAgg struct {
 	principal string // readable
 }
 
-// secretDays builds the rows of one secret (key form sec) for the days [lo, hi).
-func (s *Store) secretDays(ctx context.Context, sec, readable string, lo, hi int64) ([]*report.DayRow, error) {
+// secretDays builds the rows of one secret (key form sec) for the days [lo, hi) from its top
+// chunks of those days.
+func (s *Store) secretDays(ctx context.Context, sec, readable string, tops []map[string]types.AttributeValue, lo, hi int64) ([]*report.DayRow, error) {
 	counts := map[dayKey]*countAgg{}
-	whole := map[int64]*countAgg{}
-	in := &dynamodb.QueryInput{
-		IndexName:              aws.String(gsi1Name),
-		KeyConditionExpression: aws.String("#pk = :pk AND #sk BETWEEN :lo AND :hi"),
-		ExpressionAttributeNames: map[string]string{
-			"#pk": attrGSI1PK, "#sk": attrGSI1SK,
-		},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": &types.AttributeValueMemberS{Value: gsi1PK(sec)},
-			":lo": &types.AttributeValueMemberS{Value: fmt.Sprintf("%010d#", lo*24)},
-			":hi": &types.AttributeValueMemberS{Value: fmt.Sprintf("%010d$", hi*24-1)},
-		},
+	lhs, err := s.loadItems(ctx, tops, loadRead)
+	if err != nil {
+		return nil, err
 	}
-	if err := s.query(ctx, in, func(item map[string]types.AttributeValue) {
-		k, ok := parseGSI1SK(sec, strAttr(item[attrGSI1SK]))
-		if !ok {
-			return
+	for _, lh := range lhs {
+		k := lh.top.key
+		dk := dayKey{secret: sec, principal: k.principal, day: k.hour / 24}
+		a := counts[dk]
+		if a == nil {
+			a = &countAgg{principal: lh.principal}
+			counts[dk] = a
 		}
-		var a *countAgg
-		if k.principal == "" {
-			if a = whole[k.hour/24]; a == nil {
-				a = &countAgg{}
-				whole[k.hour/24] = a
-			}
-		} else {
-			dk := dayKey{secret: sec, principal: k.principal, day: k.hour / 24}
-			if a = counts[dk]; a == nil {
-				a = &countAgg{}
-				counts[dk] = a
-			}
-			if a.principal == "" {
-				a.principal = strAttr(item[attrPrincipal])
-			}
+		t := lh.top.counts
+		t.merge(lh.spill)
+		a.n += t.n
+		a.d += t.d
+		if t.first != "" && (a.first == "" || t.first < a.first) {
+			a.first = t.first
 		}
-		a.n += numAttr(item[attrReads])
-		a.d += numAttr(item[attrDenied])
-		if f := strAttr(item[attrFirst]); f != "" && (a.first == "" || f < a.first) {
-			a.first = f
-		}
-		a.last = max(a.last, numAttr(item[attrLast]))
-	}); err != nil {
-		return nil, fmt.Errorf("baseline: dynamodb report query %s: %w", bound.Text(gsi1PK(sec), 200), err)
+		a.last = max(a.last, t.last)
 	}
 	attrs := map[dayKey]map[string]types.AttributeValue{}
 	if err := s.query(ctx, pkQuery("R#"+sec, dayPrefix(lo), dayPrefix(hi-1)+"\xff"), func(item map[string]types.AttributeValue) {
@@ -595,20 +516,6 @@ func (s *Store) secretDays(ctx context.Context, sec, readable string, lo, hi int
 		return nil, fmt.Errorf("baseline: dynamodb report query %s: %w", bound.Text("R#"+sec, 200), err)
 	}
 
-	// The unknown principal's reads are only in the whole-secret counters: whole minus the
-	// named principals' (exact once no Record is half-way between the two).
-	for day, w := range whole {
-		un := &countAgg{n: w.n, d: w.d}
-		for k, a := range counts {
-			if k.day == day {
-				un.n -= a.n
-				un.d -= a.d
-			}
-		}
-		if un.n > 0 || un.d > 0 {
-			counts[dayKey{secret: sec, day: day}] = &countAgg{n: max(un.n, 0), d: max(un.d, 0)}
-		}
-	}
 	rows := make([]*report.DayRow, 0, len(counts))
 	for k, a := range counts {
 		if a.n+a.d <= 0 {
@@ -625,7 +532,7 @@ func (s *Store) secretDays(ctx context.Context, sec, readable string, lo, hi int
 			row.LastSeen = time.Unix(0, a.last).UTC()
 		}
 		if item := attrs[k]; item != nil {
-			if row.Principal == "" && k.principal != "" {
+			if row.Principal == "" && k.principal != unknownPrincipal {
 				row.Principal = strAttr(item[attrPrincipal])
 			}
 			row.SecretARN = strAttr(item[attrARN])

@@ -41,17 +41,24 @@ type dynamoAPI interface {
 	DescribeTable(ctx context.Context, in *dynamodb.DescribeTableInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error)
 }
 
-// Item capacity (event IDs per item). An ID is stored as 22 (UUID) or 23 characters in a string
-// set, so the largest item is (spillSoftIDs+maxWriteIDs) × 23 B ≈ 370 KB < 400 KB. Variables
-// only so that tests can shrink them.
+// Item capacity. Every counter item (a "chunk") freezes once it holds softIDs(key) event IDs, a
+// limit computed from its key so that the item stays under itemBudget bytes: a write of one read
+// to a chunk that is not frozen is then 1 write unit (DynamoDB bills the larger of the old and
+// new item, 1 unit per KB). A batch write may carry many IDs into a chunk that is not frozen
+// (it is frozen afterwards). Variables only so that tests can change them.
 var (
-	shardSoftIDs int64 = 4096  // an hour shard stops taking IDs once it holds this many (it "freezes")
-	spillSoftIDs int64 = 10000 // same for per-minute and per-second spill items
-	maxWriteIDs        = 6000  // IDs added by one optimistic write
+	softOverride int64  // tests: one freeze limit for every chunk (0: computed per key)
+	maxWriteIDs  = 6000 // IDs added by one optimistic write (≤ 6,000 × 23 B + 1 KB < 400 KB)
+	maxChain     = 2000 // chain links under one second: ≥ 16,000 reads of one series in one second
 )
 
 const (
-	maxCondIDs = 40 // IDs checked one by one in a contains() condition (expression limits)
+	itemBudget       = 1000 // bytes a chunk may reach through single writes (1 write unit = 1 KB)
+	itemFixed        = 300  // its attributes other than the keys and the IDs, at most
+	idBytes          = 23   // one encoded event ID in the string set
+	softMin    int64 = 8
+	softMax    int64 = 40
+	maxCondIDs       = 40 // IDs checked one by one in a contains() condition (expression limits)
 	// maxItemRetries is how many condition failures in a row that taught nothing (no ID of the
 	// group turned out to be there already: another writer changed the item meanwhile) one item
 	// tolerates per Record before giving up. Between them the writer backs off (retryDelay).
@@ -64,25 +71,28 @@ const (
 	parallelism           = 8
 )
 
-// Attribute names. The GSI projects gsi1Projection (never the ID set).
+// Attribute names.
 const (
 	attrPK         = "pk"
 	attrSK         = "sk"
-	attrGSI1PK     = "gsi1pk"
-	attrGSI1SK     = "gsi1sk"
 	attrTTL        = "ttl"
-	attrPrincipal  = "pr" // "" for the whole secret; bounded readable principal
-	attrSecretName = "sn" // bounded readable secret, only on items whose key holds its digest
+	attrPrincipal  = "pr" // bounded readable principal, only where its key part is a digest
+	attrSecretName = "sn" // bounded readable secret, only where its key part is a digest
 	attrHour       = "hr"
 	attrReads      = "n"
 	attrDenied     = "d"
 	attrIDs        = "ev" // string set of encoded event IDs (reads and denied reads)
 	attrFirst      = "f"  // "<unix nanos, 20 digits>|<eventID>" of the earliest successful read in the item
 	attrLast       = "l"  // unix nanos of the latest successful read in the item
+	attrVersion    = "v"  // top chunk: bumped by late writes to the hour's spill chunks
+	attrBuiltAt    = "bv" // top chunk: the version its roll-up (rn, rd, rf, rl) was built at
+	attrRollReads  = "rn" // top chunk roll-up: the spill chunks' totals
+	attrRollDenied = "rd"
+	attrRollFirst  = "rf"
+	attrRollLast   = "rl"
 	attrCount      = "c"  // suppressor: occurrences
 	attrDelivered  = "dl" // suppressor: delivered flag
 	attrWindow     = "w"  // suppressor: window start, unix seconds
-	gsi1Name       = "gsi1"
 )
 
 // slog attribute keys.
@@ -92,20 +102,15 @@ const (
 	logKeyAttempt = "attempt"
 )
 
-var gsi1Projection = []string{attrPrincipal, attrHour, attrReads, attrDenied, attrFirst, attrLast}
-
-// ErrBucketFull is returned (wrapped) when a per-second spill item is full: more than 10,000
-// reads of one series in one second per shard (Secrets Manager's own limit is 10,000
-// GetSecretValue per second per account and region). Raise Options.Shards.
+// ErrBucketFull is returned (wrapped) when the chain of chunks under one second of one series is
+// full (maxChain links: more than ~16,000 reads of one series in one second; Secrets Manager's
+// own limit is 10,000 GetSecretValue per second per account and region).
 var ErrBucketFull = errors.New("baseline: dynamodb bucket full")
 
 // Options configures a Store. Table is required.
 type Options struct {
 	Table     string
 	Retention time.Duration // baseline window; also the bucket TTL. Default 840h (35 days).
-	// Shards is the number of hash shards per (series, hour) bucket. 1 (the default) keeps one
-	// write per series and hour per batch; raise it only for series above ~10,000 reads/s.
-	Shards int
 	// SuppressWindow is the alert suppression window; alert items expire a day after it ends.
 	// Default 1h.
 	SuppressWindow time.Duration
@@ -123,7 +128,6 @@ type Store struct {
 	table  string
 	retH   int64 // retention in hours
 	ret    time.Duration
-	shards int
 	supWin time.Duration
 	settle time.Duration
 	now    func() time.Time
@@ -155,12 +159,6 @@ func New(client dynamoAPI, opt Options) (*Store, error) {
 	if opt.Retention < time.Hour {
 		return nil, fmt.Errorf("baseline: dynamodb store: retention %v is under an hour", opt.Retention)
 	}
-	if opt.Shards == 0 {
-		opt.Shards = 1
-	}
-	if opt.Shards < 1 || opt.Shards > 999 {
-		return nil, fmt.Errorf("baseline: dynamodb store: shards %d not in 1..999", opt.Shards)
-	}
 	if opt.SuppressWindow <= 0 {
 		opt.SuppressWindow = time.Hour
 	}
@@ -178,7 +176,6 @@ func New(client dynamoAPI, opt Options) (*Store, error) {
 		table:   opt.Table,
 		retH:    int64((opt.Retention + time.Hour - 1) / time.Hour),
 		ret:     opt.Retention,
-		shards:  opt.Shards,
 		supWin:  opt.SuppressWindow,
 		settle:  opt.Settle,
 		now:     opt.Clock,
@@ -187,9 +184,9 @@ func New(client dynamoAPI, opt Options) (*Store, error) {
 	}, nil
 }
 
-// CreateTable creates the table (on-demand, pk/sk, GSI gsi1) and waits until it is active. An
-// existing table is not an error. It does not enable TTL on attribute "ttl": Terraform does that
-// in AWS (dynalite has no UpdateTimeToLive).
+// CreateTable creates the table (on-demand, pk/sk, no secondary index) and waits until it is
+// active. An existing table is not an error. It does not enable TTL on attribute "ttl":
+// Terraform does that in AWS (dynalite has no UpdateTimeToLive).
 func (s *Store) CreateTable(ctx context.Context) error {
 	str := types.ScalarAttributeTypeS
 	_, err := s.db.CreateTable(ctx, &dynamodb.CreateTableInput{
@@ -198,24 +195,11 @@ func (s *Store) CreateTable(ctx context.Context) error {
 		AttributeDefinitions: []types.AttributeDefinition{
 			{AttributeName: aws.String(attrPK), AttributeType: str},
 			{AttributeName: aws.String(attrSK), AttributeType: str},
-			{AttributeName: aws.String(attrGSI1PK), AttributeType: str},
-			{AttributeName: aws.String(attrGSI1SK), AttributeType: str},
 		},
 		KeySchema: []types.KeySchemaElement{
 			{AttributeName: aws.String(attrPK), KeyType: types.KeyTypeHash},
 			{AttributeName: aws.String(attrSK), KeyType: types.KeyTypeRange},
 		},
-		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{{
-			IndexName: aws.String(gsi1Name),
-			KeySchema: []types.KeySchemaElement{
-				{AttributeName: aws.String(attrGSI1PK), KeyType: types.KeyTypeHash},
-				{AttributeName: aws.String(attrGSI1SK), KeyType: types.KeyTypeRange},
-			},
-			Projection: &types.Projection{
-				ProjectionType:   types.ProjectionTypeInclude,
-				NonKeyAttributes: gsi1Projection,
-			},
-		}},
 	})
 	if _, inUse := errors.AsType[*types.ResourceInUseException](err); err != nil && !inUse {
 		return fmt.Errorf("baseline: dynamodb create table %s: %w", s.table, err)
@@ -246,16 +230,24 @@ func esc(s string) string {
 	return strings.NewReplacer("%", "%25", "#", "%23").Replace(s)
 }
 
-// Key sizes. DynamoDB refuses a partition key over 2,048 bytes and a sort key over 1,024 (base
-// table and GSI alike), and every part of a key comes from a CloudTrail record, which anyone in
-// the account can fill with a denied call. A key part longer than maxKeyPart (escaped) is
-// therefore replaced by "%~" and the base64url SHA-256 of the raw value (45 bytes): no escaped
-// part can start with "%~" ('%' is always escaped as %25), so the two forms never meet. The
-// readable value is kept, bounded to maxAttrText, in an attribute (pr, sn).
-// Largest keys: pk "H#" + 512 + "#" + 512 + "#" + hour ≈ 1,045 B; gsi1sk 11 + 512 + 1 + 9 = 533 B;
-// gsi1pk 514 B; alert pk "A#" + maxAlertKey = 1,026 B.
+// unesc inverts esc.
+func unesc(s string) string {
+	if !strings.Contains(s, "%") {
+		return s
+	}
+	return strings.NewReplacer("%23", "#", "%25", "%").Replace(s)
+}
+
+// Key sizes. DynamoDB refuses a partition key over 2,048 bytes and a sort key over 1,024, and
+// every part of a key comes from a CloudTrail record, which anyone in the account can fill with
+// a denied call. A key part longer than maxKeyPart (escaped) is therefore replaced by "%~" and
+// the base64url SHA-256 of the raw value (45 bytes): no escaped part can start with "%~" ('%' is
+// always escaped as %25), so the two forms never meet. The readable value is kept, bounded to
+// maxAttrText, in an attribute (pr, sn). Largest keys: top chunk sk 500 + "#H" + 10 + "#" +
+// 500 = 1,013 B (pk "S#<bucket>"); spill pk "C#" + 500 + "#" + hour ≈ 510 B, sk 500 + 11 =
+// 511 B; alert pk "A#" + maxAlertKey = 1,026 B.
 const (
-	maxKeyPart  = 512
+	maxKeyPart  = 500
 	maxAlertKey = 1024
 	maxAttrText = 2048
 )
@@ -268,6 +260,18 @@ func keyPart(s string) string {
 	return digestPart(s)
 }
 
+// unknownPrincipal is the key part of the reads without a principal: their own series, which no
+// escaped principal can produce ('%' is always escaped as %25).
+const unknownPrincipal = "%-"
+
+// principalPart is the key part of a principal ("" is the unknown principal).
+func principalPart(p string) string {
+	if p == "" {
+		return unknownPrincipal
+	}
+	return keyPart(p)
+}
+
 func digestPart(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return "%~" + base64.RawURLEncoding.EncodeToString(sum[:])
@@ -276,71 +280,112 @@ func digestPart(s string) string {
 // digested reports whether a key part is a digest (the readable value is in an attribute).
 func digested(part string) bool { return strings.HasPrefix(part, "%~") }
 
-// itemKey names one counter item (secret and principal in their key form, see keyPart): a bucket shard of an hour (level 0), a per-minute spill item of a
-// full shard (level 1, sub = minute of the hour) or a per-second spill item of a full minute item
-// (level 2, sub = second of the hour).
+// itemKey names one counter chunk of a (secret, principal, hour) — secret and principal in their
+// key form: the top chunk (lvl 0), a per-minute spill chunk of a frozen top chunk (lvl 1, sub =
+// minute of the hour), a per-second spill chunk of a frozen minute chunk (lvl 2, sub = second of
+// the hour), and the chain of links under a frozen second chunk (lvl ≥ 3: link lvl−2 of second
+// sub).
 type itemKey struct {
 	secret, principal string
 	hour              int64
-	shard             int
 	lvl, sub          int
 }
 
+// hourKey names the series hour of a principal inside a secret's cache.
+type hourKey struct {
+	principal string
+	hour      int64
+}
+
+func (k itemKey) hourKey() hourKey { return hourKey{principal: k.principal, hour: k.hour} }
+
+func (k itemKey) top() itemKey {
+	return itemKey{secret: k.secret, principal: k.principal, hour: k.hour}
+}
+
 func (k itemKey) pk() string {
-	return "H#" + k.secret + "#" + k.principal + "#" + strconv.FormatInt(k.hour, 10)
+	if k.lvl == 0 {
+		return topPK(k.secret)
+	}
+	return spillPK(k.secret, k.hour)
 }
 
 func (k itemKey) sk() string {
 	switch k.lvl {
 	case 0:
-		return fmt.Sprintf("%03d", k.shard)
+		return topSK(k.secret, k.hour, k.principal)
 	case 1:
-		return fmt.Sprintf("%03d#m%02d", k.shard, k.sub)
+		return fmt.Sprintf("%s#m%02d", k.principal, k.sub)
+	case 2:
+		return fmt.Sprintf("%s#s%04d", k.principal, k.sub)
 	default:
-		return fmt.Sprintf("%03d#s%04d", k.shard, k.sub)
+		return fmt.Sprintf("%s#s%04d#%04d", k.principal, k.sub, k.lvl-2)
 	}
 }
 
-// gsi1PK is the index partition of a secret (in its key form).
-func gsi1PK(secret string) string { return "S#" + secret }
+// topBuckets is the number of partitions the top chunks are spread over. The report finds the
+// secrets read in a period by querying them all, so no index item has to be written per
+// secret (a write that a secret read once an hour would pay for).
+const topBuckets = 16
 
-func (k itemKey) gsi1SK() string {
-	return fmt.Sprintf("%010d#%s#%s", k.hour, k.principal, k.sk())
+// topPK is the partition of a secret's top chunks: one of topBuckets, by a hash of the secret
+// (key form). One Query of it, on the secret's sort key range, loads the secret's baselines.
+func topPK(secret string) string {
+	h := fnv.New32a()
+	h.Write([]byte(secret))
+	return bucketPK(int(h.Sum32() % topBuckets))
 }
 
-// parseGSI1SK inverts gsi1SK ("<hour>#<principal>#<shard>[#m<minute>|#s<second>]"): the
-// principal in its key form (which never contains '#').
-func parseGSI1SK(secret, sk string) (itemKey, bool) {
-	k := itemKey{secret: secret}
-	parts := strings.Split(sk, "#")
-	if len(parts) != 3 && len(parts) != 4 {
-		return k, false
+func bucketPK(b int) string { return fmt.Sprintf("S#%02d", b) }
+
+// spillPK is the partition of a secret's spill chunks of one hour (hot writes stay off S#).
+func spillPK(secret string, hour int64) string {
+	return "C#" + secret + "#" + strconv.FormatInt(hour, 10)
+}
+
+func topSK(secret string, hour int64, principal string) string {
+	return fmt.Sprintf("%s#H%010d#%s", secret, hour, principal)
+}
+
+// topRange is the Query of secret's top chunks of hours [from, to].
+func topRange(secret string, from, to int64) *dynamodb.QueryInput {
+	return pkQuery(topPK(secret), fmt.Sprintf("%s#H%010d#", secret, from), fmt.Sprintf("%s#H%010d$", secret, to))
+}
+
+// parseTopSK inverts topSK ("<secret>#H<hour:10>#<principal>"): secret and principal in their
+// key form (which never contains '#').
+func parseTopSK(sk string) (itemKey, bool) {
+	sec, rest, ok := strings.Cut(sk, "#")
+	if !ok || !strings.HasPrefix(rest, "H") {
+		return itemKey{}, false
 	}
-	k.principal = parts[1]
-	var err error
-	if k.hour, err = strconv.ParseInt(parts[0], 10, 64); err != nil {
-		return k, false
+	h, prin, ok := strings.Cut(rest[1:], "#")
+	if !ok || strings.Contains(prin, "#") {
+		return itemKey{}, false
 	}
-	if k.shard, err = strconv.Atoi(parts[2]); err != nil {
-		return k, false
+	hour, err := strconv.ParseInt(h, 10, 64)
+	if err != nil {
+		return itemKey{}, false
 	}
-	if len(parts) == 4 {
-		if len(parts[3]) < 2 {
-			return k, false
+	return itemKey{secret: sec, principal: prin, hour: hour}, true
+}
+
+// softIDs is the freeze limit of chunk k, from its key alone (every writer computes the same):
+// the number of IDs that keeps the chunk under itemBudget bytes, within [softMin, softMax].
+func softIDs(k itemKey) int64 {
+	if softOverride > 0 {
+		return softOverride
+	}
+	fixed := itemFixed + len(k.pk()) + len(k.sk())
+	if k.lvl == 0 {
+		if digested(k.secret) {
+			fixed += maxAttrText
 		}
-		switch parts[3][0] {
-		case 'm':
-			k.lvl = 1
-		case 's':
-			k.lvl = 2
-		default:
-			return k, false
-		}
-		if k.sub, err = strconv.Atoi(parts[3][1:]); err != nil {
-			return k, false
+		if digested(k.principal) {
+			fixed += maxAttrText
 		}
 	}
-	return k, true
+	return min(softMax, max(softMin, int64((itemBudget-fixed)/idBytes)))
 }
 
 // encodeEventID returns the compact form kept in the ID set: a lowercase UUID as the 22-character
@@ -369,58 +414,109 @@ func parseUUID(s string) ([16]byte, bool) {
 	return b, true
 }
 
-func shardOf(enc string, n int) int {
-	if n <= 1 {
-		return 0
-	}
-	h := fnv.New32a()
-	h.Write([]byte(enc))
-	return int(h.Sum32() % uint32(n))
-}
-
 func firstKey(t time.Time, eventID string) string {
 	return fmt.Sprintf("%020d|%s", t.UnixNano(), eventID)
 }
 
 // ---- cache ----
 
-// itemState is what this process knows of one counter item. ids, when not nil, is the complete
-// ID set as of the response it came from (maps are replaced, never changed in place).
+// counts are what a chunk, a roll-up or a sum of chunks says about reads.
+type counts struct {
+	n, d  int64
+	first string // "<nanos>|<eventID>" of the earliest successful read
+	last  int64  // unix nanos of the latest successful read
+}
+
+func (c *counts) merge(o counts) {
+	c.n += o.n
+	c.d += o.d
+	if o.first != "" && (c.first == "" || o.first < c.first) {
+		c.first = o.first
+	}
+	c.last = max(c.last, o.last)
+}
+
+func countsOf(item map[string]types.AttributeValue, n, d, f, l string) counts {
+	return counts{n: numAttr(item[n]), d: numAttr(item[d]), first: strAttr(item[f]), last: numAttr(item[l])}
+}
+
+// entryCounts are the counts of one read.
+func entryCounts(e *entry) counts {
+	if e.read.Denied {
+		return counts{d: 1}
+	}
+	return counts{n: 1, first: firstKey(e.read.Time, e.read.EventID), last: e.read.Time.UnixNano()}
+}
+
+// itemState is what this process knows of one chunk. ids, when not nil, is the complete ID set
+// as of the response it came from (maps are replaced, never changed in place).
 type itemState struct {
-	key     itemKey
-	exists  bool
-	n, d    int64
-	first   string
-	last    int64
-	ids     map[string]struct{}
-	frozen  bool
-	settled bool // read or written after its hour settled: no later re-read needed
+	key    itemKey
+	exists bool
+	counts
+	ids    map[string]struct{}
+	frozen bool
+}
+
+// hourAgg is what this process knows of one (secret, principal, hour): the top chunk, the spill
+// chunks' totals as loaded (roll-up or a Query of the chunks) and what this process added to
+// spill chunks since.
+type hourAgg struct {
+	principal      string // readable ("" for the unknown principal); "" until known
+	topExists      bool
+	top, base, own counts
+}
+
+func (a *hourAgg) total() counts {
+	t := a.top
+	t.merge(a.base)
+	t.merge(a.own)
+	return t
 }
 
 type secretCache struct {
-	loadedFrom int64 // lowest hour loaded from the index; loaded == true
+	loadedFrom int64 // lowest hour loaded; loaded == true
 	loaded     bool
-	items      map[itemKey]*itemState
-	byPrin     map[string]map[itemKey]*itemState
+	items      map[itemKey]*itemState // the write path: chunks of recent hours
+	byPrin     map[string]map[int64]*hourAgg
+	unsettled  map[hourKey]bool // hours cached before they settled
+	// stale: hours a failed Record wrote to, whose spill writes may have landed without this
+	// process seeing the response: read again (spill chunks summed, not the roll-up) before the
+	// next write, so that the retry's own additions are not missing from the totals.
+	stale map[hourKey]bool
+	// recentAt: when the open hours' top chunks were last read (recentEvery).
+	recentAt time.Time
 }
 
-func (c *secretCache) put(st *itemState) {
-	c.items[st.key] = st
-	m := c.byPrin[st.key.principal]
-	if m == nil {
-		m = map[itemKey]*itemState{}
-		c.byPrin[st.key.principal] = m
-	}
-	m[st.key] = st
-}
+// recentEvery is how often a Record re-reads the top chunks of a secret's open hours (one
+// Query), so that principals and top-chunk counts other instances wrote are seen.
+const recentEvery = time.Minute
 
 func (s *Store) cacheFor(secret string) *secretCache {
 	c := s.secrets[secret]
 	if c == nil {
-		c = &secretCache{items: map[itemKey]*itemState{}, byPrin: map[string]map[itemKey]*itemState{}}
+		c = &secretCache{items: map[itemKey]*itemState{}, byPrin: map[string]map[int64]*hourAgg{}, unsettled: map[hourKey]bool{}, stale: map[hourKey]bool{}}
 		s.secrets[secret] = c
 	}
 	return c
+}
+
+// aggLocked returns the hourAgg of hk, creating it (and noting whether its hour has settled).
+func (s *Store) aggLocked(c *secretCache, hk hourKey) *hourAgg {
+	m := c.byPrin[hk.principal]
+	if m == nil {
+		m = map[int64]*hourAgg{}
+		c.byPrin[hk.principal] = m
+	}
+	a := m[hk.hour]
+	if a == nil {
+		a = &hourAgg{}
+		m[hk.hour] = a
+		if s.now().Before(s.settledAt(hk.hour)) {
+			c.unsettled[hk] = true
+		}
+	}
+	return a
 }
 
 func (s *Store) settledAt(hour int64) time.Time {
@@ -430,13 +526,7 @@ func (s *Store) settledAt(hour int64) time.Time {
 // stateFromItem builds an itemState from a full item (ids included when the item has them).
 func (s *Store) stateFromItem(k itemKey, item map[string]types.AttributeValue, withIDs bool) *itemState {
 	st := &itemState{key: k, exists: len(item) > 0}
-	st.settled = !s.now().Before(s.settledAt(k.hour))
-	st.n = numAttr(item[attrReads])
-	st.d = numAttr(item[attrDenied])
-	st.last = numAttr(item[attrLast])
-	if v, ok := item[attrFirst].(*types.AttributeValueMemberS); ok {
-		st.first = v.Value
-	}
+	st.counts = countsOf(item, attrReads, attrDenied, attrFirst, attrLast)
 	if withIDs {
 		st.ids = map[string]struct{}{}
 		if v, ok := item[attrIDs].(*types.AttributeValueMemberSS); ok {
@@ -449,13 +539,6 @@ func (s *Store) stateFromItem(k itemKey, item map[string]types.AttributeValue, w
 	return st
 }
 
-func softIDs(k itemKey) int64 {
-	if k.lvl > 0 {
-		return spillSoftIDs
-	}
-	return shardSoftIDs
-}
-
 func numAttr(v types.AttributeValue) int64 {
 	n, ok := v.(*types.AttributeValueMemberN)
 	if !ok {
@@ -465,42 +548,214 @@ func numAttr(v types.AttributeValue) int64 {
 	return i
 }
 
-// load reads the secret's items of hours >= from through the index (counts only, no IDs).
-func (s *Store) load(ctx context.Context, secret string, from, to int64) ([]*itemState, error) {
-	var out []*itemState
+// rollupOf returns the roll-up a top chunk carries and whether it is valid (built at the
+// chunk's current version: no late spill write since).
+func rollupOf(item map[string]types.AttributeValue) (counts, bool) {
+	bv, ok := item[attrBuiltAt].(*types.AttributeValueMemberN)
+	if !ok || bv.Value != strconv.FormatInt(numAttr(item[attrVersion]), 10) {
+		return counts{}, false
+	}
+	return countsOf(item, attrRollReads, attrRollDenied, attrRollFirst, attrRollLast), true
+}
+
+// readablePrincipal is the principal of a top chunk as people read it.
+func readablePrincipal(part string, item map[string]types.AttributeValue) string {
+	switch {
+	case part == unknownPrincipal:
+		return ""
+	case digested(part):
+		return strAttr(item[attrPrincipal])
+	}
+	return unesc(part)
+}
+
+// loadedHour is one (principal, hour) of a secret as load returns it.
+type loadedHour struct {
+	top       *itemState
+	principal string
+	spill     counts
+}
+
+// How load gets the spill totals of a frozen top chunk whose roll-up is not valid.
+type loadMode int
+
+const (
+	loadBuild loadMode = iota // settled hour: build the roll-up (a write); open hour: sum
+	loadRead                  // sum the spill chunks (no write: the report)
+	loadExact                 // sum the spill chunks even when the roll-up is valid (stale hours)
+)
+
+// load reads the top chunks of secret for hours [from, to] (one Query, with their ID sets) and
+// the spill totals of the frozen ones: the roll-up when valid; otherwise, for a settled hour, a
+// roll-up built now (loadBuild: the store writes it) or the sum of the spill chunks (one Query
+// each).
+func (s *Store) load(ctx context.Context, secret string, from, to int64, mode loadMode) ([]*loadedHour, error) {
+	var items []map[string]types.AttributeValue
+	err := s.query(ctx, topRange(secret, from, to), func(item map[string]types.AttributeValue) {
+		items = append(items, item)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("baseline: dynamodb query %s: %w", bound.Text(secret, 200), err)
+	}
+	return s.loadItems(ctx, items, mode)
+}
+
+// loadItems is load on top chunks already read.
+func (s *Store) loadItems(ctx context.Context, items []map[string]types.AttributeValue, mode loadMode) ([]*loadedHour, error) {
+	var out []*loadedHour
+	var need []*loadedHour
+	for _, item := range items {
+		k, ok := parseTopSK(strAttr(item[attrSK]))
+		if !ok {
+			continue
+		}
+		lh := &loadedHour{top: s.stateFromItem(k, item, true), principal: readablePrincipal(k.principal, item)}
+		out = append(out, lh)
+		if !lh.top.frozen {
+			continue // nothing spilled
+		}
+		if r, ok := rollupOf(item); ok && mode != loadExact {
+			lh.spill = r
+			continue
+		}
+		need = append(need, lh)
+	}
+	now := s.now()
+	err := forEach(ctx, need, func(ctx context.Context, lh *loadedHour) error {
+		var err error
+		if mode == loadBuild && !now.Before(s.settledAt(lh.top.key.hour)) {
+			lh.spill, err = s.buildRollup(ctx, lh.top.key)
+		} else {
+			// Consistent for the store's own cache (its writes completed before); the report
+			// reads eventually consistent.
+			lh.spill, err = s.sumSpill(ctx, lh.top.key, mode != loadRead)
+		}
+		return err
+	})
+	return out, err
+}
+
+// sumSpill sums the spill chunks of top chunk k (all pages of one Query).
+func (s *Store) sumSpill(ctx context.Context, k itemKey, consistent bool) (counts, error) {
+	var sum counts
 	in := &dynamodb.QueryInput{
-		TableName:              aws.String(s.table),
-		IndexName:              aws.String(gsi1Name),
-		KeyConditionExpression: aws.String("#pk = :pk AND #sk BETWEEN :lo AND :hi"),
+		KeyConditionExpression: aws.String("#pk = :pk AND begins_with(#sk, :p)"),
+		ProjectionExpression:   aws.String("#n, #d, #f, #l"),
 		ExpressionAttributeNames: map[string]string{
-			"#pk": attrGSI1PK, "#sk": attrGSI1SK,
+			"#pk": attrPK, "#sk": attrSK, "#n": attrReads, "#d": attrDenied, "#f": attrFirst, "#l": attrLast,
 		},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": &types.AttributeValueMemberS{Value: gsi1PK(secret)},
-			":lo": &types.AttributeValueMemberS{Value: fmt.Sprintf("%010d#", from)},
-			":hi": &types.AttributeValueMemberS{Value: fmt.Sprintf("%010d$", to)},
+			":pk": &types.AttributeValueMemberS{Value: spillPK(k.secret, k.hour)},
+			":p":  &types.AttributeValueMemberS{Value: k.principal + "#"},
 		},
+		ConsistentRead: aws.Bool(consistent),
 	}
-	for {
-		res, err := s.db.Query(ctx, in)
-		if err != nil {
-			return nil, fmt.Errorf("baseline: dynamodb query %s: %w", gsi1PK(secret), err)
+	err := s.query(ctx, in, func(item map[string]types.AttributeValue) {
+		sum.merge(countsOf(item, attrReads, attrDenied, attrFirst, attrLast))
+	})
+	if err != nil {
+		return sum, fmt.Errorf("baseline: dynamodb query %s: %w", bound.Text(spillPK(k.secret, k.hour), 200), err)
+	}
+	return sum, nil
+}
+
+// buildRollup builds the roll-up of a settled hour's top chunk k: read its version (consistent),
+// sum the spill chunks (consistent Query), and write the sums with bv = the version read, under
+// the condition that the version has not moved. A spill write that completed after the Query
+// began completed after the hour settled, so its writer bumps the version (bumpVersion) after
+// it: either before this write (the condition fails) or after it (bv ≠ v: the roll-up is
+// invalid and built again by the next reader). Either way no valid roll-up misses a read.
+func (s *Store) buildRollup(ctx context.Context, k itemKey) (counts, error) {
+	res, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:            aws.String(s.table),
+		Key:                  keyOf(k),
+		ConsistentRead:       aws.Bool(true),
+		ProjectionExpression: aws.String("#v"),
+		ExpressionAttributeNames: map[string]string{
+			"#v": attrVersion,
+		},
+	})
+	if err != nil {
+		return counts{}, fmt.Errorf("baseline: dynamodb get %s %s: %w", bound.Text(k.pk(), 200), bound.Text(k.sk(), 200), err)
+	}
+	_, hasV := res.Item[attrVersion]
+	v := numAttr(res.Item[attrVersion])
+	sum, err := s.sumSpill(ctx, k, true)
+	if err != nil {
+		return sum, err
+	}
+	names := map[string]string{"#pk": attrPK, "#v": attrVersion, "#bv": attrBuiltAt, "#rn": attrRollReads, "#rd": attrRollDenied}
+	values := map[string]types.AttributeValue{
+		":v":  &types.AttributeValueMemberN{Value: strconv.FormatInt(v, 10)},
+		":rn": &types.AttributeValueMemberN{Value: strconv.FormatInt(sum.n, 10)},
+		":rd": &types.AttributeValueMemberN{Value: strconv.FormatInt(sum.d, 10)},
+	}
+	update := "SET #bv = :v, #rn = :rn, #rd = :rd"
+	cond := "attribute_exists(#pk) AND #v = :v"
+	if !hasV {
+		update += ", #v = :v"
+		cond = "attribute_exists(#pk) AND attribute_not_exists(#v)"
+	}
+	if sum.first != "" {
+		names["#rf"] = attrRollFirst
+		values[":rf"] = &types.AttributeValueMemberS{Value: sum.first}
+		update += ", #rf = :rf"
+	}
+	if sum.last != 0 {
+		names["#rl"] = attrRollLast
+		values[":rl"] = &types.AttributeValueMemberN{Value: strconv.FormatInt(sum.last, 10)}
+		update += ", #rl = :rl"
+	}
+	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(s.table),
+		Key:                       keyOf(k),
+		UpdateExpression:          aws.String(update),
+		ConditionExpression:       aws.String(cond),
+		ExpressionAttributeNames:  names,
+		ExpressionAttributeValues: values,
+	})
+	if _, ccf := errors.AsType[*types.ConditionalCheckFailedException](err); err != nil && !ccf {
+		return sum, fmt.Errorf("baseline: dynamodb roll-up %s %s: %w", bound.Text(k.pk(), 200), bound.Text(k.sk(), 200), classify(err))
+	}
+	// On a failed condition a late write moved the version: the next reader builds again. The
+	// sum is still what this process knows best.
+	return sum, nil
+}
+
+// bumpVersion marks the roll-up of top chunk k invalid (a late write to its spill chunks).
+func (s *Store) bumpVersion(ctx context.Context, k itemKey) error {
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                aws.String(s.table),
+		Key:                      keyOf(k),
+		UpdateExpression:         aws.String("ADD #v :one"),
+		ConditionExpression:      aws.String("attribute_exists(#pk)"),
+		ExpressionAttributeNames: map[string]string{"#v": attrVersion, "#pk": attrPK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":one": &types.AttributeValueMemberN{Value: "1"},
+		},
+	})
+	if _, ccf := errors.AsType[*types.ConditionalCheckFailedException](err); err != nil && !ccf {
+		return fmt.Errorf("baseline: dynamodb bump %s %s: %w", bound.Text(k.pk(), 200), bound.Text(k.sk(), 200), classify(err))
+	}
+	return nil
+}
+
+// putLoadedLocked stores what load returned. replace: a refresh (the loaded totals replace what
+// the cache had, own additions included: they completed before the load).
+func (s *Store) putLoadedLocked(c *secretCache, lhs []*loadedHour, replace bool) {
+	for _, lh := range lhs {
+		k := lh.top.key
+		hk := k.hourKey()
+		a := c.byPrin[hk.principal][hk.hour]
+		if a != nil && !replace {
+			continue // the cache knows it already (a write of this process)
 		}
-		for _, item := range res.Items {
-			sk, _ := item[attrGSI1SK].(*types.AttributeValueMemberS)
-			if sk == nil {
-				continue
-			}
-			k, ok := parseGSI1SK(secret, sk.Value)
-			if !ok {
-				continue
-			}
-			out = append(out, s.stateFromItem(k, item, false))
+		a = s.aggLocked(c, hk)
+		a.principal, a.topExists = lh.principal, true
+		a.top, a.base, a.own = lh.top.counts, lh.spill, counts{}
+		if old := c.items[k]; old == nil || old.n+old.d <= lh.top.n+lh.top.d {
+			c.items[k] = lh.top
 		}
-		if len(res.LastEvaluatedKey) == 0 {
-			return out, nil
-		}
-		in.ExclusiveStartKey = res.LastEvaluatedKey
 	}
 }
 
@@ -519,66 +774,122 @@ func (s *Store) prepare(ctx context.Context, secret string, from int64) error {
 	case from < c.loadedFrom:
 		lo, hi, need = from, c.loadedFrom-1, true
 	}
+	var stale []int64
+	openFrom, openTo := detector.Hour(now.Add(-s.settle)), detector.Hour(now)
+	recent := c.loaded && now.Sub(c.recentAt) >= recentEvery
 	if c.loaded {
-		for k, st := range c.items {
-			if !st.settled && !now.Before(s.settledAt(k.hour)) {
-				refresh = append(refresh, k.hour)
+		for hk := range c.unsettled {
+			if !now.Before(s.settledAt(hk.hour)) {
+				refresh = append(refresh, hk.hour)
 			}
+		}
+		for hk := range c.stale {
+			stale = append(stale, hk.hour)
 		}
 	}
 	s.mu.Unlock()
 
 	if need {
-		sts, err := s.load(ctx, secret, lo, hi)
+		lhs, err := s.load(ctx, secret, lo, hi, loadBuild)
 		if err != nil {
 			return err
 		}
 		s.mu.Lock()
-		for _, st := range sts {
-			if c.items[st.key] == nil {
-				c.put(st)
-			}
-		}
+		s.putLoadedLocked(c, lhs, false)
 		if !c.loaded || lo < c.loadedFrom {
 			c.loadedFrom = lo
 		}
 		c.loaded = true
+		c.recentAt = now
 		s.mu.Unlock()
 	}
-	if len(refresh) > 0 {
-		rlo, rhi := slices.Min(refresh), slices.Max(refresh)
-		sts, err := s.load(ctx, secret, rlo, rhi)
+	if recent && len(refresh) > 0 {
+		// The settle refresh below reads the open hours too (a full load: tops and spill sums).
+		refresh = append(refresh, openTo)
+		recent = false
+		defer func() { s.mu.Lock(); c.recentAt = now; s.mu.Unlock() }()
+	}
+	for _, r := range []struct {
+		hours []int64
+		mode  loadMode
+		done  map[hourKey]bool
+	}{{refresh, loadBuild, c.unsettled}, {stale, loadExact, c.stale}} {
+		if len(r.hours) == 0 {
+			continue
+		}
+		rlo, rhi := slices.Min(r.hours), slices.Max(r.hours)
+		lhs, err := s.load(ctx, secret, rlo, rhi, r.mode)
 		if err != nil {
 			return err
 		}
 		s.mu.Lock()
-		seen := map[itemKey]bool{}
-		for _, st := range sts {
-			seen[st.key] = true
-			old := c.items[st.key]
-			if old != nil && old.n+old.d == st.n+st.d {
-				st.ids, st.frozen = old.ids, old.frozen // unchanged: keep the known IDs
-			}
-			st.settled = true
-			c.put(st)
-		}
-		for k, st := range c.items {
-			if k.hour >= rlo && k.hour <= rhi && !seen[k] {
-				st.settled = true // the index lags, or the item is ours and new: keep what we have
+		s.putLoadedLocked(c, lhs, true)
+		for hk := range r.done {
+			if hk.hour >= rlo && hk.hour <= rhi && (r.mode == loadExact || !now.Before(s.settledAt(hk.hour))) {
+				delete(r.done, hk)
 			}
 		}
 		s.mu.Unlock()
 	}
+	if recent {
+		return s.refreshOpen(ctx, c, secret, openFrom, openTo, now)
+	}
+	return nil
+}
+
+// refreshOpen re-reads the top chunks of secret's open hours [from, to] (one Query): top-chunk
+// counts that grew are taken over, and (principal, hour)s this instance did not know are added
+// (with their spill sums when their top chunk is frozen). The spill totals of hours it knows stay
+// as they are until the hour settles (docs/dynamodb.md, "Staleness").
+func (s *Store) refreshOpen(ctx context.Context, c *secretCache, secret string, from, to int64, now time.Time) error {
+	var items []map[string]types.AttributeValue
+	if err := s.query(ctx, topRange(secret, from, to), func(item map[string]types.AttributeValue) {
+		items = append(items, item)
+	}); err != nil {
+		return fmt.Errorf("baseline: dynamodb query %s: %w", bound.Text(secret, 200), err)
+	}
+	var unknown []map[string]types.AttributeValue
+	s.mu.Lock()
+	for _, item := range items {
+		k, ok := parseTopSK(strAttr(item[attrSK]))
+		if !ok {
+			continue
+		}
+		a := c.byPrin[k.principal][k.hour]
+		if a == nil {
+			unknown = append(unknown, item)
+			continue
+		}
+		st := s.stateFromItem(k, item, true)
+		if !a.topExists || st.n+st.d > a.top.n+a.top.d {
+			a.top, a.topExists = st.counts, true
+		}
+		if old := c.items[k]; old == nil || old.n+old.d < st.n+st.d {
+			c.items[k] = st
+		}
+	}
+	c.recentAt = now
+	s.mu.Unlock()
+	if len(unknown) == 0 {
+		return nil
+	}
+	lhs, err := s.loadItems(ctx, unknown, loadRead)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.putLoadedLocked(c, lhs, false)
+	s.mu.Unlock()
 	return nil
 }
 
 // ---- Record ----
 
 type entry struct {
-	idx     int // first index in reads
-	enc     string
-	read    detector.Read
-	itemKey [2]itemKey // whole secret, principal
+	idx  int // first index in reads
+	enc  string
+	read detector.Read
+	key  itemKey // its top chunk
 }
 
 // Record implements detector.Store. See docs/dynamodb.md for the protocol.
@@ -600,13 +911,9 @@ func (s *Store) Record(ctx context.Context, reads []detector.Read) (detector.Rec
 			alias[i] = e
 			continue
 		}
-		enc := encodeEventID(r.EventID)
 		h := detector.Hour(r.Time)
-		sh := shardOf(enc, s.shards)
-		e := &entry{idx: i, enc: enc, read: r}
 		sec := keyPart(r.Secret)
-		e.itemKey[0] = itemKey{secret: sec, hour: h, shard: sh}
-		e.itemKey[1] = itemKey{secret: sec, principal: keyPart(r.Principal), hour: h, shard: sh}
+		e := &entry{idx: i, enc: encodeEventID(r.EventID), read: r, key: itemKey{secret: sec, principal: principalPart(r.Principal), hour: h}}
 		byID[r.EventID] = e
 		alias[i] = e
 		entries = append(entries, e)
@@ -623,39 +930,47 @@ func (s *Store) Record(ctx context.Context, reads []detector.Read) (detector.Rec
 		return detector.Recorded{}, err
 	}
 
-	// Group by item and write each item's group: items in parallel, one item sequentially. The
-	// whole-secret items go first, the principal items after them, so a read is in its principal
-	// item only once it is in both: Fresh is "new to the principal item" (or to the whole-secret
-	// item for a read without principal), which exactly one Record in the world ever sees, even
-	// when several instances record the same read at the same time or a retry completes it.
-	var phases [2]map[itemKey][]*entry
-	for p := range phases {
-		phases[p] = map[itemKey][]*entry{}
-	}
+	// Group by (secret, principal, hour) and write each group: groups in parallel, one group
+	// sequentially. A read lives in exactly one chunk, so Fresh is "this call added it to its
+	// chunk": exactly one Record in the world ever sees it, even when several instances record
+	// the same read at the same time or a retry completes it.
+	groups := map[itemKey][]*entry{}
 	for _, e := range entries {
-		phases[0][e.itemKey[0]] = append(phases[0][e.itemKey[0]], e)
-		if e.itemKey[1] != e.itemKey[0] {
-			phases[1][e.itemKey[1]] = append(phases[1][e.itemKey[1]], e)
-		}
+		groups[e.key] = append(groups[e.key], e)
 	}
-	var freshMu sync.Mutex
+	var mu sync.Mutex
 	fresh := map[*entry]bool{}
-	for p, groups := range phases {
-		keys := slices.SortedFunc(maps.Keys(groups), compareItemKeys)
-		err := forEach(ctx, keys, func(ctx context.Context, k itemKey) error {
-			added, err := s.writeItem(ctx, k, groups[k])
-			freshMu.Lock()
-			for _, e := range added {
-				if p == 1 || e.itemKey[1] == e.itemKey[0] {
-					fresh[e] = true
-				}
-			}
-			freshMu.Unlock()
-			return err
-		})
-		if err != nil {
-			return detector.Recorded{}, err
+	var spilled []itemKey
+	keys := slices.SortedFunc(maps.Keys(groups), compareItemKeys)
+	err := forEach(ctx, keys, func(ctx context.Context, k itemKey) error {
+		added, sp, err := s.writeItem(ctx, k, groups[k])
+		mu.Lock()
+		defer mu.Unlock()
+		for _, e := range added {
+			fresh[e] = true
 		}
+		if sp {
+			spilled = append(spilled, k)
+		}
+		return err
+	})
+	if err != nil {
+		// Some writes may have landed without their response: read those hours again first.
+		s.mu.Lock()
+		for k := range groups {
+			s.cacheFor(k.secret).stale[k.hourKey()] = true
+		}
+		s.mu.Unlock()
+		return detector.Recorded{}, err
+	}
+	// Late spill writes invalidate the hour's roll-up (see buildRollup). Every Record that routes
+	// reads to spill chunks of a late hour bumps, whether it added them or found them there: a
+	// retry after a crash between the spill write and the bump bumps then.
+	late := slices.DeleteFunc(spilled, func(k itemKey) bool {
+		return s.now().Before(s.settledAt(k.hour).Add(-s.settle / 2))
+	})
+	if err := forEach(ctx, late, s.bumpVersion); err != nil {
+		return detector.Recorded{}, err
 	}
 	if err := s.recordReport(ctx, entries); err != nil {
 		return detector.Recorded{}, err
@@ -690,49 +1005,56 @@ func compareItemKeys(a, b itemKey) int {
 	if a.hour != b.hour {
 		return int(a.hour - b.hour)
 	}
-	if a.shard != b.shard {
-		return a.shard - b.shard
-	}
 	if a.lvl != b.lvl {
 		return a.lvl - b.lvl
 	}
 	return a.sub - b.sub
 }
 
-// seriesLocked derives a Series from the cached items of sk's series: the hours inside the
-// retention window that ends at the series' latest hour.
+// seriesLocked derives a Series from the cache: the hours inside the retention window that ends
+// at the series' latest hour. The whole secret (Principal "") is the sum of its principals'
+// series (the unknown principal's included).
 func (s *Store) seriesLocked(sk detector.SeriesKey) *detector.Series {
 	out := &detector.Series{Hours: map[int64]int64{}}
 	c := s.secrets[keyPart(sk.Secret)]
 	if c == nil {
 		return out
 	}
-	items := c.byPrin[keyPart(sk.Principal)]
-	latest := s.latestHour(items)
-	var first string
-	var last int64
-	for k, st := range items {
-		if k.hour <= latest-s.retH || k.hour > latest || !st.exists {
-			continue
-		}
-		out.Reads += st.n
-		out.Denied += st.d
-		if st.n > 0 {
-			out.Hours[k.hour] += st.n
-		}
-		if st.first != "" && (first == "" || st.first < first) {
-			first = st.first
-		}
-		last = max(last, st.last)
+	var aggs []map[int64]*hourAgg
+	if sk.Principal == "" {
+		aggs = slices.Collect(maps.Values(c.byPrin))
+	} else {
+		aggs = []map[int64]*hourAgg{c.byPrin[principalPart(sk.Principal)]}
 	}
-	if first != "" {
-		ns, id, _ := strings.Cut(first, "|")
+	capH := detector.Hour(s.now().Add(futureSkew))
+	latest := int64(-1 << 62)
+	for _, m := range aggs {
+		for h := range m {
+			latest = max(latest, min(h, capH))
+		}
+	}
+	var total counts
+	for _, m := range aggs {
+		for h, a := range m {
+			if h <= latest-s.retH || h > latest {
+				continue
+			}
+			t := a.total()
+			total.merge(t)
+			if t.n > 0 {
+				out.Hours[h] += t.n
+			}
+		}
+	}
+	out.Reads, out.Denied = total.n, total.d
+	if total.first != "" {
+		ns, id, _ := strings.Cut(total.first, "|")
 		n, _ := strconv.ParseInt(ns, 10, 64)
 		out.FirstSeen = time.Unix(0, n).UTC()
 		out.FirstEventID = id
 	}
-	if last != 0 {
-		out.LastSeen = time.Unix(0, last).UTC()
+	if total.last != 0 {
+		out.LastSeen = time.Unix(0, total.last).UTC()
 	}
 	return out
 }
@@ -740,34 +1062,39 @@ func (s *Store) seriesLocked(sk detector.SeriesKey) *detector.Series {
 // futureSkew is how far past the clock an item's hour may move a secret's "now": the window a
 // Series covers and what the cache keeps. Event times come from records anyone can forge; one
 // dated 2099 must not push a secret's real hours out of its window (they would vanish from its
-// Series and the cache, and every later Record would query the index again). Items later than
+// Series and the cache, and every later Record would query the table again). Items later than
 // that are stored and counted but not part of any Series until their hour comes.
 const futureSkew = time.Hour
 
-// latestHour is the latest hour of items, capped at the clock plus futureSkew.
-func (s *Store) latestHour(items map[itemKey]*itemState) int64 {
-	capH := detector.Hour(s.now().Add(futureSkew))
-	latest := int64(-1 << 62)
-	for k := range items {
-		latest = max(latest, min(k.hour, capH))
-	}
-	return latest
-}
-
-// pruneLocked drops items outside the retention window and the ID sets of items more than one
-// hour behind the secret's latest hour (they are re-learnt by the next write that needs them).
+// pruneLocked drops hours outside the retention window, and the write-path state (ID sets) of
+// chunks more than one hour behind the secret's latest hour (re-learnt by the next write that
+// needs them).
 func (s *Store) pruneLocked(c *secretCache) {
 	if c == nil {
 		return
 	}
-	latest := s.latestHour(c.items)
-	for k, st := range c.items {
-		switch {
-		case k.hour <= latest-s.retH-1, k.hour > latest+1: // too old, or dated in the future
+	capH := detector.Hour(s.now().Add(futureSkew))
+	latest := int64(-1 << 62)
+	for _, m := range c.byPrin {
+		for h := range m {
+			latest = max(latest, min(h, capH))
+		}
+	}
+	for p, m := range c.byPrin {
+		for h := range m {
+			if h <= latest-s.retH-1 || h > latest+1 { // too old, or dated in the future
+				delete(m, h)
+				delete(c.unsettled, hourKey{principal: p, hour: h})
+				delete(c.stale, hourKey{principal: p, hour: h})
+			}
+		}
+		if len(m) == 0 {
+			delete(c.byPrin, p)
+		}
+	}
+	for k := range c.items {
+		if k.hour < latest-1 || k.hour > latest+1 {
 			delete(c.items, k)
-			delete(c.byPrin[k.principal], k)
-		case k.hour < latest-1:
-			st.ids = nil
 		}
 	}
 	if from := latest - s.retH; from > c.loadedFrom {
@@ -789,42 +1116,66 @@ func forEach[T any](ctx context.Context, xs []T, fn func(context.Context, T) err
 	return g.Wait()
 }
 
-// snapshot returns a copy of the cached state of k (zero state, unknown, when absent).
-func (s *Store) snapshot(k itemKey) (itemState, bool) {
+// snapshot returns a copy of the cached state of chunk k (unknown: ids nil, when absent).
+func (s *Store) snapshot(k itemKey) itemState {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := s.cacheFor(k.secret)
-	st := c.items[k]
-	if st == nil {
+	if st := c.items[k]; st != nil {
+		return *st
+	}
+	if k.lvl == 0 {
+		if a := c.byPrin[k.principal][k.hour]; a != nil && a.topExists {
+			return itemState{key: k, exists: true, counts: a.top, frozen: a.top.n+a.top.d >= softIDs(k)}
+		}
 		// Absent from a loaded cache: most likely a new item. ids = {} lets a large group go
 		// optimistic at once; the condition attribute_not_exists(pk) catches the other case.
 		if c.loaded && k.hour >= c.loadedFrom {
-			return itemState{key: k, ids: map[string]struct{}{}}, true
+			return itemState{key: k, ids: map[string]struct{}{}}
 		}
-		return itemState{key: k}, false
+		return itemState{key: k}
 	}
-	return *st, true
+	// A spill chunk this process does not know: most likely new too (it is written once its
+	// parent is frozen). Only a group over maxCondIDs acts on that belief (one optimistic write
+	// under attribute_not_exists(pk)); when wrong, the failed condition teaches the chunk.
+	return itemState{key: k, ids: map[string]struct{}{}}
 }
 
-func (s *Store) store(st *itemState) {
+// store keeps what a response said about chunk k; added are the reads the response's write
+// added (spill chunks: this process's own additions to the hour's spill totals).
+func (s *Store) store(st *itemState, added []*entry) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := s.cacheFor(st.key.secret)
 	if old := c.items[st.key]; old != nil && st.ids == nil && old.n+old.d == st.n+st.d {
 		st.ids = old.ids
 	}
-	c.put(st)
+	c.items[st.key] = st
+	a := s.aggLocked(c, st.key.hourKey())
+	if st.key.lvl == 0 {
+		if st.exists && (!a.topExists || a.top.n+a.top.d <= st.n+st.d) {
+			a.top, a.topExists = st.counts, true
+		}
+		if a.principal == "" && len(added) > 0 {
+			a.principal = added[0].read.Principal
+		}
+		return
+	}
+	for _, e := range added {
+		a.own.merge(entryCounts(e))
+	}
 }
 
-// writeItem records the group in item k and returns the entries that were new to it. Every
-// request is one UpdateItem whose condition guarantees that none of the IDs it adds is present
-// already, so an item's counts move together with its ID set: exact under any retry.
-func (s *Store) writeItem(ctx context.Context, k itemKey, group []*entry) ([]*entry, error) {
+// writeItem records the group in chunk k (and, once k is frozen, in its spill chunks) and returns
+// the entries that were new, and whether any went to spill chunks. Every request is one
+// UpdateItem whose condition guarantees that none of the IDs it adds is present already, so a
+// chunk's counts move together with its ID set: exact under any retry.
+func (s *Store) writeItem(ctx context.Context, k itemKey, group []*entry) ([]*entry, bool, error) {
 	var added []*entry
 	pending := group
 	optimisticFailures := 0
 	for failures := 0; len(pending) > 0; {
-		st, _ := s.snapshot(k)
+		st := s.snapshot(k)
 		if st.ids != nil {
 			pending = slices.DeleteFunc(slices.Clone(pending), func(e *entry) bool { _, dup := st.ids[e.enc]; return dup })
 			if len(pending) == 0 {
@@ -832,32 +1183,38 @@ func (s *Store) writeItem(ctx context.Context, k itemKey, group []*entry) ([]*en
 			}
 		}
 		if st.frozen && st.ids != nil {
-			if k.lvl == 2 {
-				return added, fmt.Errorf("baseline: dynamodb record %s %s: %w", k.pk(), k.sk(), ErrBucketFull)
-			}
-			// A full item takes no more IDs, ever; new ones go to finer spill items (a full
-			// shard to per-minute items, a full minute to per-second items), chosen by event
-			// time, so a duplicate (same eventTime) always follows its first copy.
+			// A frozen chunk takes no more IDs, ever; new ones go to finer spill chunks (the top
+			// chunk to per-minute chunks, a minute to per-second chunks, chosen by event time; a
+			// second to the next link of its chain), so a duplicate (same eventTime) always
+			// meets its first copy: in a frozen chunk whose immutable set it is checked against,
+			// or in the chunk whose condition rejects it.
 			s.log.DebugContext(ctx, "baseline: dynamodb item full, spilling",
 				slog.String(logKeyItem, k.pk()+" "+k.sk()), slog.Int(logKeyCount, len(pending)))
-			spill := map[int][]*entry{}
+			children := map[itemKey][]*entry{}
 			for _, e := range pending {
-				sub := int(e.read.Time.Unix() - k.hour*3600) // second of the hour
-				if k.lvl == 0 {
-					sub /= 60
+				ck := k
+				sec := min(max(int(e.read.Time.Unix()-k.hour*3600), 0), 3599) // second of the hour
+				switch k.lvl {
+				case 0:
+					ck.lvl, ck.sub = 1, sec/60
+				case 1:
+					ck.lvl, ck.sub = 2, sec
+				default:
+					if k.lvl-2 >= maxChain {
+						return added, true, fmt.Errorf("baseline: dynamodb record %s %s: %w", bound.Text(k.pk(), 200), bound.Text(k.sk(), 200), ErrBucketFull)
+					}
+					ck.lvl = k.lvl + 1
 				}
-				spill[sub] = append(spill[sub], e)
+				children[ck] = append(children[ck], e)
 			}
-			for _, sub := range slices.Sorted(maps.Keys(spill)) {
-				sk := k
-				sk.lvl, sk.sub = k.lvl+1, sub
-				got, err := s.writeItem(ctx, sk, spill[sub])
+			for _, ck := range slices.SortedFunc(maps.Keys(children), compareItemKeys) {
+				got, _, err := s.writeItem(ctx, ck, children[ck])
 				added = append(added, got...)
 				if err != nil {
-					return added, err
+					return added, true, err
 				}
 			}
-			return added, nil
+			return added, true, nil
 		}
 
 		var chunk []*entry
@@ -867,11 +1224,17 @@ func (s *Store) writeItem(ctx context.Context, k itemKey, group []*entry) ([]*en
 		} else {
 			chunk = pending[:min(len(pending), maxCondIDs)]
 		}
+		if k.lvl == 0 {
+			// A top chunk stays small (≤ soft IDs as far as this process knows): it is read by
+			// every cold start and report, and roll-up writes and version bumps pay its size.
+			// The rest of a batch goes to spill chunks, which take large groups.
+			chunk = chunk[:min(len(chunk), int(max(1, softIDs(k)-st.n-st.d)))]
+		}
 		in := s.updateInput(k, st, chunk, optimistic)
 		out, err := s.db.UpdateItem(ctx, in)
 		if err != nil {
 			if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); !ok {
-				return added, fmt.Errorf("baseline: dynamodb update %s %s: %w", bound.Text(k.pk(), 200), k.sk(), classify(err))
+				return added, k.lvl > 0, fmt.Errorf("baseline: dynamodb update %s %s: %w", bound.Text(k.pk(), 200), bound.Text(k.sk(), 200), classify(err))
 			}
 			if optimistic {
 				optimisticFailures++
@@ -886,12 +1249,12 @@ func (s *Store) writeItem(ctx context.Context, k itemKey, group []*entry) ([]*en
 					ConsistentRead: aws.Bool(true),
 				})
 				if gerr != nil {
-					return added, fmt.Errorf("baseline: dynamodb get %s %s: %w", k.pk(), k.sk(), gerr)
+					return added, k.lvl > 0, fmt.Errorf("baseline: dynamodb get %s %s: %w", bound.Text(k.pk(), 200), bound.Text(k.sk(), 200), gerr)
 				}
 				item = res.Item
 			}
 			learnt := s.stateFromItem(k, item, true)
-			s.store(learnt)
+			s.store(learnt, nil)
 			if learnt.frozen || slices.ContainsFunc(chunk, func(e *entry) bool { _, dup := learnt.ids[e.enc]; return dup }) {
 				failures = 0 // duplicates found, or the item is full (spill): progress, go on at once
 				continue
@@ -901,18 +1264,18 @@ func (s *Store) writeItem(ctx context.Context, k itemKey, group []*entry) ([]*en
 			s.log.DebugContext(ctx, "baseline: dynamodb condition failed",
 				slog.String(logKeyItem, k.pk()+" "+k.sk()), slog.Int(logKeyCount, len(pending)), slog.Int(logKeyAttempt, failures))
 			if failures > maxItemRetries {
-				return added, fmt.Errorf("baseline: dynamodb update %s %s: %d conditional failures in a row: %w", k.pk(), k.sk(), failures, err)
+				return added, k.lvl > 0, fmt.Errorf("baseline: dynamodb update %s %s: %d conditional failures in a row: %w", bound.Text(k.pk(), 200), bound.Text(k.sk(), 200), failures, err)
 			}
 			if err := sleepCtx(ctx, retryDelay(failures)); err != nil {
-				return added, fmt.Errorf("baseline: dynamodb update %s %s: %w", k.pk(), k.sk(), err)
+				return added, k.lvl > 0, fmt.Errorf("baseline: dynamodb update %s %s: %w", bound.Text(k.pk(), 200), bound.Text(k.sk(), 200), err)
 			}
 			continue
 		}
-		s.store(s.stateFromItem(k, out.Attributes, true))
+		s.store(s.stateFromItem(k, out.Attributes, true), chunk)
 		added = append(added, chunk...)
 		pending = pending[len(chunk):]
 	}
-	return added, nil
+	return added, k.lvl > 0, nil
 }
 
 // Backoff between condition failures, following the AWS SDK retryer's conventions: exponential
@@ -972,26 +1335,26 @@ func (s *Store) updateInput(k itemKey, st itemState, chunk []*entry, optimistic 
 		}
 		last = max(last, e.read.Time.UnixNano())
 	}
-	names := map[string]string{
-		"#n": attrReads, "#d": attrDenied, "#ev": attrIDs, "#ttl": attrTTL, "#pr": attrPrincipal,
-		"#hr": attrHour, "#g1pk": attrGSI1PK, "#g1sk": attrGSI1SK,
-	}
+	names := map[string]string{"#n": attrReads, "#d": attrDenied, "#ev": attrIDs, "#ttl": attrTTL}
 	ttl := (k.hour+1)*3600 + int64(s.ret/time.Second)
 	values := map[string]types.AttributeValue{
-		":n":    &types.AttributeValueMemberN{Value: strconv.FormatInt(nReads, 10)},
-		":d":    &types.AttributeValueMemberN{Value: strconv.FormatInt(nDenied, 10)},
-		":ev":   &types.AttributeValueMemberSS{Value: ids},
-		":ttl":  &types.AttributeValueMemberN{Value: strconv.FormatInt(ttl, 10)},
-		":pr":   &types.AttributeValueMemberS{Value: readablePrincipal(k, chunk)},
-		":hr":   &types.AttributeValueMemberN{Value: strconv.FormatInt(k.hour, 10)},
-		":g1pk": &types.AttributeValueMemberS{Value: gsi1PK(k.secret)},
-		":g1sk": &types.AttributeValueMemberS{Value: k.gsi1SK()},
+		":n":   &types.AttributeValueMemberN{Value: strconv.FormatInt(nReads, 10)},
+		":d":   &types.AttributeValueMemberN{Value: strconv.FormatInt(nDenied, 10)},
+		":ev":  &types.AttributeValueMemberSS{Value: ids},
+		":ttl": &types.AttributeValueMemberN{Value: strconv.FormatInt(ttl, 10)},
 	}
-	update := "ADD #n :n, #d :d, #ev :ev SET #ttl = :ttl, #pr = :pr, #hr = :hr, #g1pk = :g1pk, #g1sk = :g1sk"
-	if digested(k.secret) && len(chunk) > 0 {
-		names["#sn"] = attrSecretName
-		values[":sn"] = &types.AttributeValueMemberS{Value: bound.Text(chunk[0].read.Secret, maxAttrText)}
-		update += ", #sn = :sn"
+	update := "ADD #n :n, #d :d, #ev :ev SET #ttl = :ttl"
+	if k.lvl == 0 && len(chunk) > 0 {
+		if digested(k.principal) {
+			names["#pr"] = attrPrincipal
+			values[":pr"] = &types.AttributeValueMemberS{Value: bound.Text(chunk[0].read.Principal, maxAttrText)}
+			update += ", #pr = :pr"
+		}
+		if digested(k.secret) {
+			names["#sn"] = attrSecretName
+			values[":sn"] = &types.AttributeValueMemberS{Value: bound.Text(chunk[0].read.Secret, maxAttrText)}
+			update += ", #sn = :sn"
+		}
 	}
 	var conds []string
 	if optimistic {
@@ -1037,14 +1400,6 @@ func (s *Store) updateInput(k itemKey, st itemState, chunk []*entry, optimistic 
 		ReturnValues:                        types.ReturnValueAllNew,
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	}
-}
-
-// readablePrincipal is the principal of item k as people read it (attribute pr), bounded.
-func readablePrincipal(k itemKey, chunk []*entry) string {
-	if k.principal == "" || len(chunk) == 0 {
-		return ""
-	}
-	return bound.Text(chunk[0].read.Principal, maxAttrText)
 }
 
 // ---- Suppressor ----

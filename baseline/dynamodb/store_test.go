@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -56,7 +57,8 @@ func newDynamoClient(endpoint string, maxAttempts int) *dynamodb.Client {
 type countingDB struct {
 	dynamoAPI
 	update, get, query atomic.Int64
-	report             atomic.Int64  // UpdateItem and GetItem of the report's items (not in update, get)
+	report             atomic.Int64  // UpdateItem of the report's items (not in update)
+	reportGet          atomic.Int64  // GetItem of the report's items (not in get)
 	beforeUpdate       func(n int64) // called with the number of this UpdateItem (1-based)
 }
 
@@ -74,7 +76,7 @@ func (c *countingDB) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInpu
 
 func (c *countingDB) GetItem(ctx context.Context, in *dynamodb.GetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
 	if isReportItem(in.Key) {
-		c.report.Add(1)
+		c.reportGet.Add(1)
 		return c.dynamoAPI.GetItem(ctx, in, o...)
 	}
 	c.get.Add(1)
@@ -88,7 +90,13 @@ func (c *countingDB) Query(ctx context.Context, in *dynamodb.QueryInput, o ...fu
 
 func (c *countingDB) total() int64 { return c.update.Load() + c.get.Load() + c.query.Load() }
 
-func (c *countingDB) reset() { c.update.Store(0); c.get.Store(0); c.query.Store(0); c.report.Store(0) }
+func (c *countingDB) reset() {
+	c.update.Store(0)
+	c.get.Store(0)
+	c.query.Store(0)
+	c.report.Store(0)
+	c.reportGet.Store(0)
+}
 
 var tableSeq atomic.Int64
 
@@ -130,14 +138,16 @@ func TestDynamoStoreContract(t *testing.T) {
 	})
 }
 
-// tableTruth reads the whole table (base items, consistent) and sums the counters per series and
-// hour: what is really stored, whatever any cache says.
+// tableTruth reads the whole table (base items, consistent) and sums the counter chunks per
+// series and hour — a principal's series, and the whole secret as the sum of its principals':
+// what is really stored, whatever any cache says.
 type truth struct {
 	reads, denied map[detector.SeriesKey]int64
 	hours         map[detector.SeriesKey]map[int64]int64
 	items         int
-	spill         int // spill items (per minute or per second)
-	seconds       int // per-second spill items
+	spill         int // spill chunks (per minute, per second, chain links)
+	seconds       int // per-second chunks and chain links
+	links         int // chain links
 }
 
 func tableTruth(t testing.TB, client *dynamodb.Client, table string) truth {
@@ -151,32 +161,54 @@ func tableTruth(t testing.TB, client *dynamodb.Client, table string) truth {
 		}
 		for _, item := range out.Items {
 			pk := item[attrPK].(*types.AttributeValueMemberS).Value
-			if !strings.HasPrefix(pk, "H#") {
-				continue
-			}
-			g1 := item[attrGSI1PK].(*types.AttributeValueMemberS).Value
-			secret := strings.NewReplacer("%23", "#", "%25", "%").Replace(strings.TrimPrefix(g1, "S#"))
-			k := detector.SeriesKey{Secret: secret, Principal: item[attrPrincipal].(*types.AttributeValueMemberS).Value}
-			n, d := numAttr(item[attrReads]), numAttr(item[attrDenied])
-			ids := item[attrIDs].(*types.AttributeValueMemberSS).Value
-			if int64(len(ids)) != n+d {
-				t.Errorf("item %s: %d IDs but n+d = %d", pk, len(ids), n+d)
-			}
-			tr.reads[k] += n
-			tr.denied[k] += d
-			if tr.hours[k] == nil {
-				tr.hours[k] = map[int64]int64{}
-			}
-			if n > 0 {
-				tr.hours[k][numAttr(item[attrHour])] += n
-			}
-			tr.items++
-			if sk := item[attrSK].(*types.AttributeValueMemberS).Value; strings.Contains(sk, "#") {
+			sk := item[attrSK].(*types.AttributeValueMemberS).Value
+			var secret, principal string
+			var hour int64
+			switch {
+			case strings.HasPrefix(pk, "S#"):
+				k, ok := parseTopSK(sk)
+				if !ok {
+					continue // not a top chunk
+				}
+				secret, principal, hour = k.secret, k.principal, k.hour
+			case strings.HasPrefix(pk, "C#"):
+				i := strings.LastIndexByte(pk, '#')
+				secret = pk[2:i]
+				hour, err = strconv.ParseInt(pk[i+1:], 10, 64)
+				if err != nil {
+					t.Fatalf("spill chunk %q: %v", pk, err)
+				}
+				principal, _, _ = strings.Cut(sk, "#")
 				tr.spill++
 				if strings.Contains(sk, "#s") {
 					tr.seconds++
 				}
+				if strings.Count(sk, "#") == 2 {
+					tr.links++
+				}
+			default:
+				continue
 			}
+			n, d := numAttr(item[attrReads]), numAttr(item[attrDenied])
+			ids := item[attrIDs].(*types.AttributeValueMemberSS).Value
+			if int64(len(ids)) != n+d {
+				t.Errorf("item %s %s: %d IDs but n+d = %d", pk, sk, len(ids), n+d)
+			}
+			keys := []detector.SeriesKey{{Secret: unesc(secret)}}
+			if principal != unknownPrincipal {
+				keys = append(keys, detector.SeriesKey{Secret: unesc(secret), Principal: unesc(principal)})
+			}
+			for _, k := range keys {
+				tr.reads[k] += n
+				tr.denied[k] += d
+				if tr.hours[k] == nil {
+					tr.hours[k] = map[int64]int64{}
+				}
+				if n > 0 {
+					tr.hours[k][hour] += n
+				}
+			}
+			tr.items++
 		}
 		if len(out.LastEvaluatedKey) == 0 {
 			return tr
@@ -303,14 +335,14 @@ func TestDynamoConcurrentInstances(t *testing.T) {
 // items; duplicates still land where their first copy did.
 func TestDynamoSpill(t *testing.T) {
 	client := newDynamoClient(dynamoEndpoint(t), 3)
-	defer func(a, b int64, c int) { shardSoftIDs, spillSoftIDs, maxWriteIDs = a, b, c }(shardSoftIDs, spillSoftIDs, maxWriteIDs)
-	shardSoftIDs, spillSoftIDs, maxWriteIDs = 50, 20, 30 // → minute items → second items
+	defer func(a int64, c int) { softOverride, maxWriteIDs = a, c }(softOverride, maxWriteIDs)
+	softOverride, maxWriteIDs = 20, 30 // → minute chunks → second chunks → chain links
 	st := newTable(t, client, Options{})
 	m := storetest.NewModel()
-	// 400 reads in 100 seconds of one hour, one secret, two principals.
+	// 400 reads in 2 seconds of one hour, one secret, two principals.
 	reads := storetest.Mix(400, 1, testSecrets[:1], testPrincipals[:2], testBase, 1)
 	for i := range reads {
-		reads[i].Time = testBase.Add(time.Duration(i/4)*time.Second + time.Duration(i)*time.Microsecond)
+		reads[i].Time = testBase.Add(time.Duration(i/200)*time.Second + time.Duration(i)*time.Microsecond)
 	}
 	for _, size := range []int{1, 3, 60, 100, 236} {
 		chunk := reads[:size]
@@ -324,7 +356,7 @@ func TestDynamoSpill(t *testing.T) {
 	}
 	all := storetest.Mix(400, 1, testSecrets[:1], testPrincipals[:2], testBase, 1)
 	for i := range all {
-		all[i].Time = testBase.Add(time.Duration(i/4)*time.Second + time.Duration(i)*time.Microsecond)
+		all[i].Time = testBase.Add(time.Duration(i/200)*time.Second + time.Duration(i)*time.Microsecond)
 	}
 	// Redeliver everything through a cold instance and through the warm one.
 	st2, _ := New(client, Options{Table: st.table})
@@ -337,33 +369,14 @@ func TestDynamoSpill(t *testing.T) {
 	}
 	tr := tableTruth(t, client, st.table)
 	checkTruth(t, tr, m)
-	if tr.spill == 0 || tr.seconds == 0 {
-		t.Errorf("%d spill items, %d of them per second: the test did not fill a shard and a minute", tr.spill, tr.seconds)
+	if tr.spill == 0 || tr.seconds == 0 || tr.links == 0 {
+		t.Errorf("%d spill chunks, %d of them per second, %d links: the test did not fill a top chunk, a minute and a second", tr.spill, tr.seconds, tr.links)
 	}
-	t.Logf("%d items, %d spill items", tr.items, tr.spill)
+	t.Logf("%d chunks, %d spill chunks, %d links", tr.items, tr.spill, tr.links)
 }
 
-func TestDynamoShards(t *testing.T) {
-	client := newDynamoClient(dynamoEndpoint(t), 3)
-	st := newTable(t, client, Options{Shards: 4})
-	m := storetest.NewModel()
-	reads := storetest.Mix(500, 1, testSecrets, testPrincipals, testBase, 3)
-	want := m.Add(reads)
-	got, err := st.Record(t.Context(), reads)
-	if err != nil {
-		t.Fatal(err)
-	}
-	storetest.CheckRecorded(t, reads, got, want, m)
-	got, err = st.Record(t.Context(), reads)
-	if err != nil {
-		t.Fatal(err)
-	}
-	storetest.CheckRecorded(t, reads, got, make([]bool, len(reads)), m)
-	checkTruth(t, tableTruth(t, client, st.table), m)
-}
-
-// The request budget: ≤ 2 per read when reads come one at a time; far fewer in batches, and at
-// most a couple of writes per item however hot the secret is.
+// The request budget: 1 write per read when reads come one at a time (its chunk: no whole-secret
+// item any more); far fewer in batches, and one write per chunk however hot the secret is.
 func TestDynamoRequestBudget(t *testing.T) {
 	client := newDynamoClient(dynamoEndpoint(t), 3)
 
@@ -383,10 +396,10 @@ func TestDynamoRequestBudget(t *testing.T) {
 		if db.query.Load() != int64(len(testSecrets)) {
 			t.Errorf("%d Query, want one per secret (the cold load)", db.query.Load())
 		}
-		if w := float64(db.update.Load()+db.get.Load()) / float64(len(reads)); w > 2 {
-			t.Errorf("%.3f writes per read in single mode, budget 2", w)
+		if w := float64(db.update.Load()+db.get.Load()) / float64(len(reads)); w > 1 {
+			t.Errorf("%.3f writes per read in single mode, budget 1", w)
 		}
-		// Warm: each further read costs exactly its two UpdateItems.
+		// Warm: each further read costs exactly its one UpdateItem.
 		db.reset()
 		more := storetest.Mix(100, 10000, testSecrets, testPrincipals, testBase.Add(time.Hour), 1)
 		for _, r := range more {
@@ -394,8 +407,8 @@ func TestDynamoRequestBudget(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if got := db.total(); got != 2*int64(len(more)) {
-			t.Errorf("warm single mode: %d requests for %d reads, want %d", got, len(more), 2*len(more))
+		if got := db.total(); got != int64(len(more)) {
+			t.Errorf("warm single mode: %d requests for %d reads, want %d", got, len(more), len(more))
 		}
 		// A duplicate costs one conditional failure per item (plus the GetItem dynalite needs).
 		db.reset()
@@ -433,14 +446,25 @@ func TestDynamoRequestBudget(t *testing.T) {
 		storetest.CheckRecorded(t, reads, got, want, m)
 		per := float64(db.total()) / float64(len(reads))
 		t.Logf("batch: %d reads, %d UpdateItem, %d Query, %d GetItem: %.4f requests/read", len(reads), db.update.Load(), db.query.Load(), db.get.Load(), per)
-		// One write per item: 3 secrets × (whole + 5 principals) × 2 hours = 36 items.
+		// One write per chunk: 3 secrets × 5 principals × 2 hours = 30 top chunks (each takes
+		// its first ~26 reads), and the minute chunks the rest spills to (a new chunk takes its
+		// whole group in one write).
 		items := map[itemKey]bool{}
 		for _, r := range reads {
-			items[itemKey{secret: r.Secret, hour: detector.Hour(r.Time)}] = true
-			items[itemKey{secret: r.Secret, principal: r.Principal, hour: detector.Hour(r.Time)}] = true
+			h := detector.Hour(r.Time)
+			items[itemKey{secret: r.Secret, principal: r.Principal, hour: h}] = true
+			items[itemKey{secret: r.Secret, principal: r.Principal, hour: h, lvl: 1, sub: int(r.Time.Unix()-h*3600) / 60}] = true
 		}
-		if db.update.Load() > int64(len(items)) || per > 0.01 {
-			t.Errorf("batch: %d UpdateItem for %d items (%.4f requests/read), want one per item and ≤ 0.01/read", db.update.Load(), len(items), per)
+		// testBase is long settled: every (series, hour) that spilled also bumps its top chunk's
+		// version once (docs/dynamodb.md, "Roll-ups").
+		tops := 0
+		for k := range items {
+			if k.lvl == 0 {
+				tops++
+			}
+		}
+		if db.update.Load() > int64(len(items)+tops) || per > 0.03 {
+			t.Errorf("batch: %d UpdateItem for ≤ %d chunks and %d bumps (%.4f requests/read), want at most one per chunk and bump and ≤ 0.03/read", db.update.Load(), len(items), tops, per)
 		}
 		checkTruth(t, tableTruth(t, client, st.table), m)
 
@@ -514,8 +538,8 @@ func TestDynamoOutage(t *testing.T) {
 	if node == "" || cli == "" {
 		testenv.Unavailable(t, "SECRETWATCH_TEST_NODE / SECRETWATCH_TEST_DYNALITE not set: run standins_start from .ci/standins.sh")
 	}
-	// The large Record writes ~63 whole-secret items, then ~315 principal items: kill dynalite
-	// in the first phase and in the second.
+	// The large Record writes ~300 chunks (3 secrets × 5 principals × 20 hours): kill dynalite
+	// early and later in it.
 	for _, killAt := range []int64{40, 150} {
 		t.Run(fmt.Sprintf("KillAtWrite%d", killAt), func(t *testing.T) {
 			d := &dynalite{t: t, node: node, cli: cli, dir: t.TempDir(), addr: freePort(t)}
@@ -568,7 +592,7 @@ func TestDynamoOutage(t *testing.T) {
 			}
 			t.Logf("%d of %d reads were complete before the crash", complete, len(big))
 			if killAt > 100 && complete == 0 {
-				t.Errorf("kill in the principal phase, yet no read was complete before it")
+				t.Errorf("killed after %d writes, yet no read was complete before it", killAt)
 			}
 			for k, s := range got.Series {
 				if d := storetest.EqualSeries(s, m.Series[k]); d != "" {
@@ -677,13 +701,12 @@ func TestEncodeEventID(t *testing.T) {
 		seen[e] = id
 	}
 	for _, k := range []itemKey{
-		{secret: keyPart("a#b%c"), principal: keyPart("arn:x#y"), hour: 493000, shard: 3},
-		{secret: keyPart("a#b%c"), principal: "", hour: 493000, shard: 3, lvl: 1, sub: 59},
-		{secret: "a", principal: keyPart("arn:x#y"), hour: 493000, shard: 0, lvl: 2, sub: 3599},
-		{secret: keyPart(strings.Repeat("#", 300)), principal: keyPart(strings.Repeat("p", 5000)), hour: 493000, lvl: 2, sub: 3599},
+		{secret: keyPart("a#b%c"), principal: keyPart("arn:x#y"), hour: 493000},
+		{secret: keyPart("a#b%c"), principal: unknownPrincipal, hour: 493000},
+		{secret: keyPart(strings.Repeat("#", 300)), principal: keyPart(strings.Repeat("p", 5000)), hour: 493000},
 	} {
-		if got, ok := parseGSI1SK(k.secret, k.gsi1SK()); !ok || got != k {
-			t.Errorf("parseGSI1SK(gsi1SK(%+v)) = %+v, %v", k, got, ok)
+		if got, ok := parseTopSK(k.sk()); !ok || got != k {
+			t.Errorf("parseTopSK(sk(%+v)) = %+v, %v", k, got, ok)
 		}
 	}
 }
@@ -722,5 +745,120 @@ func BenchmarkDynamoRecord(b *testing.B) {
 			b.ReportMetric(float64(db.total())/float64(events), "requests/event")
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(events), "ns/event")
 		})
+	}
+}
+
+// A spilled hour's roll-up: built by the first cold instance after the hour settles, read as is
+// by the next one (one Query, no spill Query), invalidated by a late spill write (a version bump)
+// and built again — the series exact at every step.
+func TestDynamoRollup(t *testing.T) {
+	client := newDynamoClient(dynamoEndpoint(t), 3)
+	defer func(a int64) { softOverride = a }(softOverride)
+	softOverride = 5
+	var now atomic.Int64
+	hour := time.Now().UTC().Truncate(time.Hour).Add(-5 * time.Hour)
+	now.Store(hour.Add(10 * time.Minute).UnixNano())
+	clock := func() time.Time { return time.Unix(0, now.Load()) }
+	a := newTable(t, client, Options{Clock: clock})
+	sec, p := testSecrets[0], testPrincipals[0]
+	m := storetest.NewModel()
+	var reads []detector.Read
+	for i := range 30 {
+		reads = append(reads, detector.Read{EventID: storetest.EventID(70000 + i), Secret: sec, Principal: p, Time: hour.Add(time.Duration(i) * 7 * time.Second)})
+	}
+	for _, r := range reads { // one by one, while the hour is open: top chunk, minutes, seconds
+		want := m.Add([]detector.Read{r})
+		got, err := a.Record(t.Context(), []detector.Read{r})
+		if err != nil {
+			t.Fatal(err)
+		}
+		storetest.CheckRecorded(t, []detector.Read{r}, got, want, m)
+	}
+	top := itemKey{secret: keyPart(sec), principal: principalPart(p), hour: detector.Hour(hour)}
+	rollup := func() (counts, bool) {
+		t.Helper()
+		out, err := client.GetItem(t.Context(), &dynamodb.GetItemInput{TableName: aws.String(a.table), Key: keyOf(top), ConsistentRead: aws.Bool(true)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rollupOf(out.Item)
+	}
+	if _, ok := rollup(); ok {
+		t.Fatal("a roll-up before the hour settled")
+	}
+	// Settled: a cold instance loads the secret and builds the roll-up.
+	now.Store(hour.Add(time.Hour + 20*time.Minute).UnixNano())
+	later := detector.Read{EventID: storetest.EventID(79999), Secret: sec, Principal: p, Time: hour.Add(time.Hour + 5*time.Minute)}
+	record := func(what string, r detector.Read) *countingDB {
+		t.Helper()
+		db := &countingDB{dynamoAPI: client}
+		st, _ := New(db, Options{Table: a.table, Clock: clock})
+		want := m.Add([]detector.Read{r})
+		got, err := st.Record(t.Context(), []detector.Read{r})
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		storetest.CheckRecorded(t, []detector.Read{r}, got, want, m)
+		return db
+	}
+	record("cold instance after the hour settled", later)
+	if r, ok := rollup(); !ok || r.n != 25 {
+		t.Fatalf("roll-up after the first cold load: %+v valid %v, want the 25 spilled reads", r, ok)
+	}
+	// The next cold instance reads it: one Query, no spill Query, no roll-up write (and the
+	// duplicate is answered by the top chunk's ID set the Query returned: no write either).
+	db := record("second cold instance", later)
+	if q, u, g := db.query.Load(), db.update.Load(), db.get.Load(); q != 1 || u != 0 || g != 0 {
+		t.Errorf("second cold instance: %d Query, %d UpdateItem, %d GetItem; want 1, 0, 0", q, u, g)
+	}
+	// A late event of the settled hour (into a spill chunk): the version moves, the roll-up is
+	// invalid, and the next cold instance builds it again with the late read.
+	late := detector.Read{EventID: storetest.EventID(79998), Secret: sec, Principal: p, Time: hour.Add(59 * time.Minute)}
+	if db := record("late event", late); db.update.Load() != 2 {
+		t.Errorf("late event: %d UpdateItem, want 2 (its spill chunk, the version bump)", db.update.Load())
+	}
+	if _, ok := rollup(); ok {
+		t.Error("roll-up still valid after a late spill write")
+	}
+	record("cold instance after the late write", later)
+	if r, ok := rollup(); !ok || r.n != 26 {
+		t.Errorf("roll-up rebuilt: %+v valid %v, want 26 spilled reads", r, ok)
+	}
+}
+
+// Another instance's principal in the current hour is part of the whole secret's series within a
+// minute: a Record re-reads the open hours' top chunks (one Query) at most once a minute.
+func TestDynamoOpenHourRefresh(t *testing.T) {
+	client := newDynamoClient(dynamoEndpoint(t), 3)
+	var now atomic.Int64
+	hour := time.Now().UTC().Truncate(time.Hour).Add(-3 * time.Hour)
+	now.Store(hour.Add(10 * time.Minute).UnixNano())
+	clock := func() time.Time { return time.Unix(0, now.Load()) }
+	dbA := &countingDB{dynamoAPI: client}
+	a := newTable(t, client, Options{Clock: clock})
+	a.db = dbA
+	b, _ := New(client, Options{Table: a.table, Clock: clock})
+	sec := testSecrets[0]
+	read := func(n int, p string, at time.Duration) []detector.Read {
+		return []detector.Read{{EventID: storetest.EventID(n), Secret: sec, Principal: p, Time: hour.Add(at)}}
+	}
+	whole := func(s *Store, r []detector.Read) int64 {
+		t.Helper()
+		got, err := s.Record(t.Context(), r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got.Series[detector.SeriesKey{Secret: sec}].Reads
+	}
+	whole(a, read(1, testPrincipals[0], time.Minute))
+	whole(b, read(2, testPrincipals[1], 2*time.Minute))
+	dbA.reset()
+	if n := whole(a, read(3, testPrincipals[0], 3*time.Minute)); n != 2 || dbA.query.Load() != 0 {
+		t.Errorf("within the minute: whole secret %d reads with %d Query, want 2 (B's principal not seen yet) and 0", n, dbA.query.Load())
+	}
+	now.Add(int64(2 * time.Minute))
+	dbA.reset()
+	if n := whole(a, read(4, testPrincipals[0], 4*time.Minute)); n != 4 || dbA.query.Load() != 1 {
+		t.Errorf("a minute later: whole secret %d reads with %d Query, want 4 and 1", n, dbA.query.Load())
 	}
 }

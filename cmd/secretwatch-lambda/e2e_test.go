@@ -304,8 +304,9 @@ func (r *rig) batchOK(payload []byte) {
 }
 
 // checkTable reads the table and checks it holds exactly the corpus, once: for each secret
-// read, its whole-secret and its (secret, principal) counter items with one read and that read's
-// event ID, and one delivered alert item with count 1 — nothing else. It returns the raw items
+// read, its (secret, principal) counter chunk with one read and that read's event ID (the whole
+// secret's series is the sum of its principals': the same one read), and one delivered alert
+// item with count 1 — nothing else. It returns the raw items
 // for comparing later states with.
 func (r *rig) checkTable() map[string]map[string]any {
 	r.t.Helper()
@@ -316,8 +317,8 @@ func (r *rig) checkTable() map[string]map[string]any {
 	if len(v.Unknown) != 0 {
 		fail("items the design does not have: %v", v.Unknown)
 	}
-	if len(v.Series) != 2*e2eReads || len(v.Alerts) != e2eReads || v.Items != 3*e2eReads+len(v.Tallies) {
-		fail("table: %d items, %d series, %d alert items; want %d, %d, %d", v.Items, len(v.Series), len(v.Alerts), 3*e2eReads+len(v.Tallies), 2*e2eReads, e2eReads)
+	if len(v.Series) != 2*e2eReads || len(v.Alerts) != e2eReads || v.Items != 2*e2eReads+len(v.Tallies) {
+		fail("table: %d items, %d series, %d alert items; want %d, %d, %d", v.Items, len(v.Series), len(v.Alerts), 2*e2eReads+len(v.Tallies), 2*e2eReads, e2eReads)
 	}
 	// The window tallies the rules keep in the table (docs/dynamodb.md, "Tally items"): the
 	// principal's distinct secrets in the Stratus window, and its ListSecrets by window and day.
@@ -518,11 +519,11 @@ func TestE2EEventBridge(t *testing.T) {
 	r.wantMetrics("once", r.metricsSince(mark), emfTotals{Lines: len(r.corpus), EventsProcessed: all, SecretReads: reads,
 		UnexpectedReads: reads, Heartbeat: all, Alerts: reads})
 	t.Logf("once: DynamoDB requests %v (%.2f per event)", calls, float64(sumCounts(calls))/all)
-	// The issue's budget: at most 2 requests per event to count a read in single-event mode
-	// (docs/dynamodb.md: the whole-secret item and the principal item). Alert delivery (claim,
-	// mark delivered) and a secret's first Query come on top.
-	if got := calls["UpdateItem H"]; got != 2*e2eReads {
-		t.Errorf("%d counter UpdateItems for %d reads one by one, want exactly 2 per read", got, e2eReads)
+	// The budget (issue 12): one request per event to count a read in single-event mode
+	// (docs/dynamodb.md: the read's chunk; the whole secret is derived). Alert delivery (claim,
+	// mark delivered), the report's first reads and a secret's first Query come on top.
+	if got := calls["UpdateItem S"] + calls["UpdateItem C"]; got != e2eReads {
+		t.Errorf("%d counter UpdateItems for %d reads one by one, want exactly 1 per read", got, e2eReads)
 	}
 
 	// Duplicate delivery, warm instance: every event twice more, the copies back to back.
@@ -537,7 +538,7 @@ func TestE2EEventBridge(t *testing.T) {
 	r.eachAlertOnce()
 	r.wantMetrics("duplicates, warm", r.metricsSince(mark), emfTotals{Lines: 2 * len(r.corpus), EventsProcessed: 2 * all, Heartbeat: 2 * all})
 	t.Logf("duplicates, warm: DynamoDB requests %v", calls)
-	if got := calls["UpdateItem H"]; got != 0 {
+	if got := calls["UpdateItem S"] + calls["UpdateItem C"]; got != 0 {
 		t.Errorf("warm duplicates cost %d counter writes, want 0 (the cached ID sets answer)", got)
 	}
 
@@ -571,8 +572,8 @@ func TestE2ESQSBatch(t *testing.T) {
 	r.wantMetrics("once", r.metricsSince(mark), emfTotals{Lines: 1, EventsProcessed: all, SecretReads: reads,
 		UnexpectedReads: reads, Heartbeat: 1, Alerts: reads})
 	t.Logf("batch once: DynamoDB requests %v", calls)
-	if got := calls["UpdateItem H"]; got > 2*e2eReads {
-		t.Errorf("%d counter UpdateItems for a batch touching %d items, want at most one per item", got, 2*e2eReads)
+	if got := calls["UpdateItem S"] + calls["UpdateItem C"]; got > e2eReads {
+		t.Errorf("%d counter UpdateItems for a batch touching %d chunks, want at most one per chunk", got, e2eReads)
 	}
 
 	// Every event twice in one batch, redelivered to the warm instance.
@@ -611,9 +612,9 @@ func TestE2ESQSBatch(t *testing.T) {
 	}
 }
 
-// isPrincipalCounter tells a write to a (secret, principal) counter item from the rest: its key is
-// H#<secret>#<principal>#<hour> with a non-empty principal (docs/dynamodb.md).
-func isPrincipalCounter(op string, body []byte) bool {
+// isCounterWrite tells a write to a counter chunk from the rest: its key is S#<bucket> (top
+// chunk) or C#<secret>#<hour> (spill chunk) (docs/dynamodb.md).
+func isCounterWrite(op string, body []byte) bool {
 	if op != "UpdateItem" {
 		return false
 	}
@@ -621,8 +622,7 @@ func isPrincipalCounter(op string, body []byte) bool {
 	if json.Unmarshal(body, &c) != nil {
 		return false
 	}
-	p := strings.Split(c.pk(), "#")
-	return len(p) == 4 && p[0] == "H" && p[2] != ""
+	return strings.HasPrefix(c.pk(), "S#") || strings.HasPrefix(c.pk(), "C#")
 }
 
 func isAlertWrite(op string, body []byte) bool {
@@ -671,8 +671,8 @@ func TestE2EOutage(t *testing.T) {
 	r.single(evs[:7]...)
 	r.collect(7)
 
-	// dynalite dies at event 7's principal counter write, after its whole-secret write.
-	killAt(r.proxy, d, 1, isPrincipalCounter)
+	// dynalite dies at event 7's counter write.
+	killAt(r.proxy, d, 1, isCounterWrite)
 	le := r.singleFails(evs[7])
 	r.proxy.setHook(nil)
 	t.Logf("invocation during the outage: %s: %.300s", le.ErrorType, le.ErrorMessage)
@@ -693,9 +693,9 @@ func TestE2EOutage(t *testing.T) {
 	for i, ev := range evs[:10] {
 		whole, pair := v.Series[[2]string{ev.Secret, ""}], v.Series[[2]string{ev.Secret, e2ePrincipal}]
 		_, alerted := v.Alerts[detector.RuleUnexpectedPrincipal+"|"+ev.Secret+"|"+e2ePrincipal]
-		wantWhole, wantPair, wantAlert := i < 8, i < 7, i < 7
+		wantWhole, wantPair, wantAlert := i < 7, i < 7, i < 7
 		if (whole != nil) != wantWhole || (pair != nil) != wantPair || alerted != wantAlert {
-			t.Errorf("after the crash, event %d: whole-secret item %v, principal item %v, alert item %v; want %v %v %v",
+			t.Errorf("after the crash, event %d: whole-secret series %v, principal series %v, alert item %v; want %v %v %v",
 				i, whole != nil, pair != nil, alerted, wantWhole, wantPair, wantAlert)
 		}
 		for _, s := range []*seriesView{whole, pair} {
@@ -704,21 +704,21 @@ func TestE2EOutage(t *testing.T) {
 			}
 		}
 	}
-	// Items: the counters and alerts, and the principal's bulk-retrieval tally (one window).
-	if len(v.Series) != 15 || len(v.Alerts) != 7 || len(v.Tallies) != 1 || v.Items != 23 {
-		t.Errorf("after the crash: %d series, %d alert items, %d tally items, %d items; want 15, 7, 1, 23", len(v.Series), len(v.Alerts), len(v.Tallies), v.Items)
+	// Items: the counter chunks and alerts, and the principal's bulk-retrieval tally (one window).
+	if len(v.Series) != 14 || len(v.Alerts) != 7 || len(v.Tallies) != 1 || v.Items != 15 {
+		t.Errorf("after the crash: %d series, %d alert items, %d tally items, %d items; want 14, 7, 1, 15", len(v.Series), len(v.Alerts), len(v.Tallies), v.Items)
 	}
 
-	// dynalite dies again, in a batch of everything, between its whole-secret writes (all done)
-	// and its principal counter writes: every message is reported failed.
-	killAt(r.proxy, d, 1, isPrincipalCounter)
+	// dynalite dies again, in a batch of everything, at its first counter write: every message
+	// is reported failed.
+	killAt(r.proxy, d, 1, isCounterWrite)
 	wantFailed("batch with DynamoDB killed mid-way", r.batch(all))
 	r.proxy.setHook(nil)
 	d.start()
 	v = viewTable(t, scanTable(t, r.ddb, r.table))
-	if len(v.Series) != e2eReads+7 || len(v.Alerts) != 7 {
-		t.Errorf("after the kill mid-batch: %d counter items, %d alert items; want every whole-secret item and the 7 first principal items (%d), 7 alert items",
-			len(v.Series), len(v.Alerts), e2eReads+7)
+	if len(v.Series) != 2*7 || len(v.Alerts) != 7 {
+		t.Errorf("after the kill mid-batch: %d series, %d alert items; want the 7 first reads' (%d), 7 alert items",
+			len(v.Series), len(v.Alerts), 2*7)
 	}
 
 	// Redelivery: the batch, then every event one by one. Exact counts, every alert once.

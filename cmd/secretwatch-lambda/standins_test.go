@@ -529,26 +529,44 @@ func viewTable(tb testing.TB, items map[string]map[string]any) tableView {
 		it := items[k]
 		pk, _ := it["pk"].(string)
 		switch {
-		case strings.HasPrefix(pk, "H#"):
-			g, _ := it["gsi1pk"].(string)
-			secret := strings.NewReplacer("%23", "#", "%25", "%").Replace(strings.TrimPrefix(g, "S#"))
-			pr, _ := it["pr"].(string)
-			sk := [2]string{secret, pr}
-			s := v.Series[sk]
-			if s == nil {
-				s = &seriesView{}
-				v.Series[sk] = s
+		case strings.HasPrefix(pk, "S#") || strings.HasPrefix(pk, "C#"):
+			// A counter chunk: top chunk S#<bucket> / <secret>#H<hour>#<principal>, spill chunk
+			// C#<secret>#<hour> / <principal>#…; the unknown principal is "%-". It counts in
+			// its principal's series and in the whole secret's (the sum of its principals').
+			unesc := strings.NewReplacer("%23", "#", "%25", "%").Replace
+			secret, sk := pk[2:], it["sk"].(string)
+			var principal string
+			if pk[0] == 'S' {
+				parts := strings.SplitN(sk, "#", 3)
+				secret, principal = parts[0], parts[2]
+			} else {
+				secret = secret[:strings.LastIndexByte(secret, '#')]
+				principal, _, _ = strings.Cut(sk, "#")
 			}
-			s.Items++
-			s.Reads += numAttr(tb, it["n"])
-			if it["d"] != nil {
-				s.Deny += numAttr(tb, it["d"])
+			keys := [][2]string{{unesc(secret), ""}}
+			if principal != "%-" {
+				if pr, ok := it["pr"].(string); ok {
+					principal = pr // a digested principal
+				}
+				keys = append(keys, [2]string{unesc(secret), unesc(principal)})
 			}
-			ids, _ := it["ev"].([]string)
-			s.IDs = append(s.IDs, ids...)
-			slices.Sort(s.IDs)
-			if f, ok := it["f"].(string); ok {
-				s.First = append(s.First, f)
+			for _, sk := range keys {
+				s := v.Series[sk]
+				if s == nil {
+					s = &seriesView{}
+					v.Series[sk] = s
+				}
+				s.Items++
+				s.Reads += numAttr(tb, it["n"])
+				if it["d"] != nil {
+					s.Deny += numAttr(tb, it["d"])
+				}
+				ids, _ := it["ev"].([]string)
+				s.IDs = append(s.IDs, ids...)
+				slices.Sort(s.IDs)
+				if f, ok := it["f"].(string); ok {
+					s.First = append(s.First, f)
+				}
 			}
 		case strings.HasPrefix(pk, "A#"):
 			a := alertItem{Count: numAttr(tb, it["c"])}
@@ -624,7 +642,8 @@ func newDDBProxy(tb testing.TB, target string) *ddbProxy {
 		}
 		kind := op
 		if op == "UpdateItem" || op == "GetItem" {
-			// By item kind: "H" counter items, "A" alert items (docs/dynamodb.md).
+			// By item kind: "S" top counter chunks, "C" spill chunks, "A" alert items
+			// (docs/dynamodb.md).
 			var c ddbCall
 			if json.Unmarshal(body, &c) == nil && c.pk() != "" {
 				kind += " " + c.pk()[:1]

@@ -193,10 +193,9 @@ locals {
         period = 300
         metrics = [
           ["AWS/DynamoDB", "ConsumedWriteCapacityUnits", "TableName", aws_dynamodb_table.baselines.name, { id = "wtable", stat = "Sum", label = "write units (table)" }],
-          ["AWS/DynamoDB", "ConsumedWriteCapacityUnits", "TableName", aws_dynamodb_table.baselines.name, "GlobalSecondaryIndexName", "gsi1", { id = "wgsi", stat = "Sum", label = "write units (gsi1)" }],
           ["AWS/DynamoDB", "ConsumedReadCapacityUnits", "TableName", aws_dynamodb_table.baselines.name, { id = "rtable", stat = "Sum", label = "read units (table)" }],
           [local.ns, local.metric.secret_reads, { id = "sreads", stat = "Sum", visible = false }],
-          [{ expression = "(wtable + FILL(wgsi, 0)) / sreads", id = "perread", label = "write units per secret read", yAxis = "right" }],
+          [{ expression = "wtable / sreads", id = "perread", label = "write units per secret read", yAxis = "right" }],
         ]
       }
     },

@@ -13,7 +13,6 @@ module "documents" {
   backfill_principal_arns = var.backfill_principal_arns
 
   table_arn                = aws_dynamodb_table.baselines.arn
-  table_index_names        = ["gsi1"]
   table_encrypted_with_key = var.table_customer_key
 
   kms_key_arn                = aws_kms_key.this.arn

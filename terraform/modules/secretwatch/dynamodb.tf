@@ -1,5 +1,6 @@
-# Single-table design of the Lambda's baseline store: pk/sk, items expire through `ttl`, and gsi1
-# (gsi1pk/gsi1sk) serves the weekly report's reads by secret and time.
+# Single-table design of the Lambda's baseline store: pk/sk, items expire through `ttl`. No
+# secondary index: every read of the store is a Query on pk (docs/dynamodb.md; an index would
+# bill a write on top of every counter write).
 resource "aws_dynamodb_table" "baselines" {
   name                        = local.table_name
   billing_mode                = "PAY_PER_REQUEST"
@@ -15,23 +16,6 @@ resource "aws_dynamodb_table" "baselines" {
   attribute {
     name = "sk"
     type = "S"
-  }
-
-  attribute {
-    name = "gsi1pk"
-    type = "S"
-  }
-
-  attribute {
-    name = "gsi1sk"
-    type = "S"
-  }
-
-  global_secondary_index {
-    name            = "gsi1"
-    hash_key        = "gsi1pk"
-    range_key       = "gsi1sk"
-    projection_type = "ALL"
   }
 
   ttl {

@@ -9,8 +9,6 @@ locals {
 
   log_group_arn = "arn:${var.partition}:logs:${var.region}:${var.account_id}:log-group:${var.log_group_name}"
 
-  index_arns = [for n in var.table_index_names : "${var.table_arn}/index/${n}"]
-
   # Roles that may publish alerts: the Lambda and, when created, the backfill role.
   alert_publishers = compact([var.lambda_role_arn, var.backfill_role_arn == null ? "" : var.backfill_role_arn])
 

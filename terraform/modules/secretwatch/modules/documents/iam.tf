@@ -30,12 +30,6 @@ locals {
         Resource = [var.table_arn]
       },
       {
-        Sid      = "BaselineTableIndexes"
-        Effect   = "Allow"
-        Action   = ["dynamodb:Query"]
-        Resource = local.index_arns
-      },
-      {
         Sid      = "PublishAlerts"
         Effect   = "Allow"
         Action   = ["sns:Publish"]
@@ -107,12 +101,6 @@ locals {
         Effect   = "Allow"
         Action   = local.table_actions
         Resource = [var.table_arn]
-      },
-      {
-        Sid      = "BaselineTableIndexes"
-        Effect   = "Allow"
-        Action   = ["dynamodb:Query"]
-        Resource = local.index_arns
       },
       {
         Sid      = "PublishAlerts"

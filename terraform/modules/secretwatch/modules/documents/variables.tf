@@ -80,17 +80,6 @@ variable "table_arn" {
   }
 }
 
-variable "table_index_names" {
-  description = "Global secondary indexes of the table that the Lambda queries."
-  type        = list(string)
-  default     = ["gsi1"]
-
-  validation {
-    condition     = length(var.table_index_names) > 0 && alltrue([for n in var.table_index_names : can(regex("^[A-Za-z0-9_.-]{3,255}$", n))])
-    error_message = "table_index_names must be a non-empty list of DynamoDB index names."
-  }
-}
-
 variable "table_encrypted_with_key" {
   description = "Whether the table is encrypted with kms_key_arn (false: DynamoDB's AWS owned key, so nobody needs the key through DynamoDB)."
   type        = bool
