@@ -339,42 +339,115 @@ func (s *Store) Latest(ctx context.Context) (time.Time, error) {
 }
 
 func (s *Store) latestHourStored(ctx context.Context) (int64, error) {
-	capH := detector.Hour(s.now().Add(futureSkew))
-	latest := int64(0)
-	err := s.eachTop(ctx, func(k itemKey, _ map[string]types.AttributeValue) {
-		if k.hour <= capH {
-			latest = max(latest, k.hour)
-		}
-	})
+	secrets, err := s.secretsStored(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("baseline: dynamodb report latest: %w", err)
+		return 0, err
 	}
-	return latest, nil
+	return s.latestOf(ctx, secrets)
 }
 
-// eachTop calls fn for every top chunk of the table (topBuckets Queries, all pages), one call at
-// a time.
-func (s *Store) eachTop(ctx context.Context, fn func(itemKey, map[string]types.AttributeValue)) error {
+// storedSecret is a secret (key form) found in the top-chunk buckets, with its readable name.
+type storedSecret struct {
+	key, readable string
+}
+
+// secretsStored lists every secret that has top chunks, without reading them all: per bucket a
+// walk of Limit-1 Queries, each jumping from one secret to the next (sk >= "<secret>$": '$'
+// follows '#', and a key-form secret holds no '#'). Requests and read units grow with the number
+// of secrets (about 0.5 unit each), not with their chunks: no scan.
+func (s *Store) secretsStored(ctx context.Context) ([]storedSecret, error) {
 	var mu sync.Mutex
+	var out []storedSecret
 	buckets := make([]int, topBuckets)
 	for i := range buckets {
 		buckets[i] = i
 	}
-	return forEach(ctx, buckets, func(ctx context.Context, b int) error {
-		return s.query(ctx, pkQuery(bucketPK(b), "", ""), func(item map[string]types.AttributeValue) {
-			if k, ok := parseTopSK(strAttr(item[attrSK])); ok {
+	err := forEach(ctx, buckets, func(ctx context.Context, b int) error {
+		next := ""
+		for {
+			var in *dynamodb.QueryInput
+			if next == "" {
+				in = pkQuery(bucketPK(b), "", "")
+			} else {
+				in = &dynamodb.QueryInput{
+					KeyConditionExpression:   aws.String("#pk = :pk AND #sk >= :lo"),
+					ExpressionAttributeNames: map[string]string{"#pk": attrPK, "#sk": attrSK},
+					ExpressionAttributeValues: map[string]types.AttributeValue{
+						":pk": &types.AttributeValueMemberS{Value: bucketPK(b)},
+						":lo": &types.AttributeValueMemberS{Value: next},
+					},
+				}
+			}
+			in.TableName = aws.String(s.table)
+			in.Limit = aws.Int32(1)
+			res, err := s.db.Query(ctx, in)
+			if err != nil {
+				return fmt.Errorf("baseline: dynamodb report secrets %s: %w", bucketPK(b), classify(err))
+			}
+			if len(res.Items) == 0 {
+				return nil
+			}
+			item := res.Items[0]
+			sk := strAttr(item[attrSK])
+			sec, _, ok := strings.Cut(sk, "#")
+			if !ok || sec == "" {
+				return fmt.Errorf("baseline: dynamodb report secrets %s: unexpected sort key %q", bucketPK(b), bound.Text(sk, 200))
+			}
+			if _, ok := parseTopSK(sk); ok {
+				readable := unesc(sec)
+				if digested(sec) {
+					readable = strAttr(item[attrSecretName])
+				}
 				mu.Lock()
-				fn(k, item)
+				out = append(out, storedSecret{key: sec, readable: readable})
 				mu.Unlock()
 			}
-		})
+			next = sec + "$"
+		}
 	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, func(a, b storedSecret) int { return strings.Compare(a.key, b.key) })
+	return out, nil
+}
+
+// latestOf is the latest top-chunk hour of the secrets, not past the clock (+ the future skew):
+// one Limit-1 Query per secret, backwards from that cap.
+func (s *Store) latestOf(ctx context.Context, secrets []storedSecret) (int64, error) {
+	capH := detector.Hour(s.now().Add(futureSkew))
+	var mu sync.Mutex
+	latest := int64(0)
+	err := forEach(ctx, secrets, func(ctx context.Context, sec storedSecret) error {
+		in := topRange(sec.key, 0, capH)
+		in.TableName = aws.String(s.table)
+		in.Limit = aws.Int32(1)
+		in.ScanIndexForward = aws.Bool(false)
+		res, err := s.db.Query(ctx, in)
+		if err != nil {
+			return fmt.Errorf("baseline: dynamodb report latest %s: %w", bound.Text(sec.readable, 200), classify(err))
+		}
+		if len(res.Items) == 0 {
+			return nil
+		}
+		if k, ok := parseTopSK(strAttr(res.Items[0][attrSK])); ok && k.hour <= capH {
+			mu.Lock()
+			latest = max(latest, k.hour)
+			mu.Unlock()
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return latest, nil
 }
 
 // dayBounds turns [from, to) into the days [lo, hi) the store may hold: not before the
-// retention horizon of the latest hour, not after the clock. ok is false when there is nothing.
-func (s *Store) dayBounds(ctx context.Context, from, to time.Time) (lo, hi int64, ok bool, err error) {
-	latest, err := s.latestHourStored(ctx)
+// retention horizon of the latest hour of the secrets, not after the clock. ok is false when
+// there is nothing.
+func (s *Store) dayBounds(ctx context.Context, secrets []storedSecret, from, to time.Time) (lo, hi int64, ok bool, err error) {
+	latest, err := s.latestOf(ctx, secrets)
 	if err != nil || latest <= 0 {
 		return 0, 0, false, err
 	}
@@ -426,34 +499,34 @@ func pkQuery(pk string, lo, hi string) *dynamodb.QueryInput {
 	return in
 }
 
-// Days implements report.Source. Requests: one Query per day of the period (the day index),
-// then per secret found one Query of its counters (gsi1) and one of its R# items; no scan.
+// Days implements report.Source. Requests: the secrets walk of the 16 top-chunk buckets (one
+// Limit-1 Query per secret), one Limit-1 Query per secret for the latest hour, then per secret
+// one Query of its top chunks of the days asked (+ pages, + one spill Query per spilled hour
+// without a valid roll-up) and one of its R# items: no scan, and no chunk outside the days asked
+// is read.
 func (s *Store) Days(ctx context.Context, from, to time.Time, yield func(*report.DayRow) error) error {
-	lo, hi, ok, err := s.dayBounds(ctx, from, to)
+	secrets, err := s.secretsStored(ctx)
+	if err != nil {
+		return err
+	}
+	lo, hi, ok, err := s.dayBounds(ctx, secrets, from, to)
 	if err != nil || !ok {
 		return err
 	}
-	// The period's top chunks, by secret (key form), and the secrets' readable names.
 	var mu sync.Mutex
-	secrets := map[string]string{}
-	tops := map[string][]map[string]types.AttributeValue{}
-	if err := s.eachTop(ctx, func(k itemKey, item map[string]types.AttributeValue) {
-		if k.hour < lo*24 || k.hour >= hi*24 {
-			return
-		}
-		tops[k.secret] = append(tops[k.secret], item)
-		if _, ok := secrets[k.secret]; !ok || secrets[k.secret] == "" {
-			secrets[k.secret] = unesc(k.secret)
-			if digested(k.secret) {
-				secrets[k.secret] = strAttr(item[attrSecretName])
+	return forEach(ctx, secrets, func(ctx context.Context, sec storedSecret) error {
+		var tops []map[string]types.AttributeValue
+		if err := s.query(ctx, topRange(sec.key, lo*24, hi*24-1), func(item map[string]types.AttributeValue) {
+			if _, ok := parseTopSK(strAttr(item[attrSK])); ok {
+				tops = append(tops, item)
 			}
+		}); err != nil {
+			return fmt.Errorf("baseline: dynamodb report counters %s: %w", bound.Text(sec.readable, 200), classify(err))
 		}
-	}); err != nil {
-		return fmt.Errorf("baseline: dynamodb report counters: %w", err)
-	}
-	keys := slices.Sorted(maps.Keys(secrets))
-	return forEach(ctx, keys, func(ctx context.Context, sec string) error {
-		rows, err := s.secretDays(ctx, sec, secrets[sec], tops[sec], lo, hi)
+		if len(tops) == 0 {
+			return nil
+		}
+		rows, err := s.secretDays(ctx, sec.key, sec.readable, tops, lo, hi)
 		if err != nil {
 			return err
 		}
