@@ -61,7 +61,7 @@ type Item struct {
 // as one ErrOversize item; decoding goes on with the next value.
 func Decode(r io.Reader, source string) iter.Seq[Item] {
 	return func(yield func(Item) bool) {
-		decodeStream(r, source, nil, yield)
+		decodeStream(r, source, filters{}, yield)
 	}
 }
 
@@ -130,7 +130,7 @@ func putBuf(br *bufio.Reader) {
 // stream holds the state of one Decode.
 // stream holds the state of one Decode.
 type stream struct {
-	keep    func(raw []byte) bool // WithPrefilter's test; nil keeps everything
+	filters
 	source  string
 	yield   func(Item) bool
 	src     *trackReader // the raw input: its errors are ErrUnreadable
@@ -140,9 +140,16 @@ type stream struct {
 	stopped bool
 }
 
+// filters are the tests that spare decoding the elements of a Records file or JSON array that
+// cannot matter: WithEventFilter's and WithPrefilter's. Zero: everything is decoded.
+type filters struct {
+	keepEvent func(source, name []byte) bool
+	keep      func(raw []byte) bool
+}
+
 // decodeStream decodes r and reports whether the consumer wants more.
-func decodeStream(r io.Reader, source string, keep func([]byte) bool, yield func(Item) bool) bool {
-	s := &stream{source: source, keep: keep, yield: yield, src: &trackReader{r: r}}
+func decodeStream(r io.Reader, source string, f filters, yield func(Item) bool) bool {
+	s := &stream{source: source, filters: f, yield: yield, src: &trackReader{r: r}}
 	s.run()
 	return !s.stopped
 }
@@ -286,13 +293,24 @@ func (s *stream) element(logFile, top bool) error {
 		return s.recordsObject()
 	}
 	start := sc.offset()
+	capture := s.keepEvent != nil && !logFile
+	sc.capture = capture
 	raw, err := sc.value(false)
+	sc.capture = false
 	if err != nil {
 		return err
 	}
 	if sc.over {
 		s.oversize(start)
 		return nil
+	}
+	if capture {
+		if source, name, ok := sc.top.event(raw, start); ok && !s.keepEvent(source, name) {
+			// An element of a Records file or array that decodes to a record of an event the
+			// caller's test rejects: not decoded, only counted.
+			s.emit(Item{Filtered: true}, nil)
+			return nil
+		}
 	}
 	s.value(raw, logFile)
 	return nil

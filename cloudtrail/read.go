@@ -25,7 +25,7 @@ type Option func(*readConfig)
 type readConfig struct {
 	stdin   io.Reader
 	workers int
-	keep    func(raw []byte) bool
+	filters
 }
 
 // WithPrefilter skips decoding the elements of a Records file or JSON array whose raw JSON keep
@@ -35,6 +35,18 @@ type readConfig struct {
 // record, an NDJSON line, an EventBridge event) are always decoded.
 func WithPrefilter(keep func(raw []byte) bool) Option {
 	return func(c *readConfig) { c.keep = keep }
+}
+
+// WithEventFilter skips decoding the elements of a Records file or JSON array that are records of
+// an event keep rejects, given the record's eventSource and eventName: they are yielded with
+// Item.Filtered set. Only a record whose raw JSON leaves no doubt is filtered: one that every
+// decoder of this package would decode to a record (not an error, not an envelope) with exactly
+// that EventSource and EventName (not empty, not "aws:…"); keys or values with escapes or
+// non-ASCII bytes, duplicate keys and the like make a record undecided, and an undecided record is
+// decoded (or handed to the WithPrefilter test, if any). Top-level values are always decoded.
+// keep must not retain its arguments.
+func WithEventFilter(keep func(source, name []byte) bool) Option {
+	return func(c *readConfig) { c.keepEvent = keep }
 }
 
 // WithWorkers decodes up to n files at once (n > 1), still yielding every item in the order a
@@ -179,7 +191,7 @@ func ReadStreams(ctx context.Context, streams []Stream, opts ...Option) iter.Seq
 					return
 				}
 				defer rc.Close()
-				decodeStream(rc, s.Name, cfg.keep, y)
+				decodeStream(rc, s.Name, cfg.filters, y)
 			}
 			if !yield(unit{read: read}) {
 				return
@@ -282,7 +294,7 @@ func readParallel(ctx context.Context, units iter.Seq[unit], cfg readConfig) ite
 
 func readFile(path string, cfg readConfig, yield func(Item) bool) {
 	if path == "-" {
-		decodeStream(cfg.stdin, "-", cfg.keep, yield)
+		decodeStream(cfg.stdin, "-", cfg.filters, yield)
 		return
 	}
 	// O_NONBLOCK: should the path have become a named pipe since it was listed, opening it must
@@ -300,7 +312,7 @@ func readFile(path string, cfg readConfig, yield func(Item) bool) {
 		yield(Item{Source: path, Err: refused(path, fi.Mode())})
 		return
 	}
-	decodeStream(f, path, cfg.keep, yield)
+	decodeStream(f, path, cfg.filters, yield)
 }
 
 // Files expands paths into the list of inputs Read reads, in order. Each path keeps its place: a

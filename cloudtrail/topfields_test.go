@@ -1,0 +1,178 @@
+package cloudtrail
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/iotest"
+)
+
+// scanEvent scans the first value of b as an element of a Records array is scanned with an event
+// filter, reading r, and returns what the filter would be shown.
+func scanEvent(r io.Reader) (raw, source, name []byte, ok bool) {
+	sc := newScanner(r, false)
+	defer sc.release()
+	line := 0
+	if _, more := sc.skipTop(&line); !more {
+		return nil, nil, nil, false
+	}
+	start := sc.offset()
+	sc.capture = true
+	raw, err := sc.value(false)
+	if err != nil || sc.over {
+		return nil, nil, nil, false
+	}
+	source, name, ok = sc.top.event(raw, start)
+	return bytes.Clone(raw), bytes.Clone(source), bytes.Clone(name), ok
+}
+
+// eventFilterSeeds are records the event filter must read right or leave undecided: keys that
+// encoding/json matches ignoring case, Unicode folding or escapes, duplicate keys, values that
+// are not plain strings, envelopes.
+var eventFilterSeeds = []string{
+	`{"eventSource":"s3.amazonaws.com","eventName":"GetObject","userIdentity":{},"requestParameters":{}}`,
+	`{"eventSource":"s3.amazonaws.com","eventName":"GetObject"}`,
+	`{"eventSource":"s3.amazonaws.com"}`,
+	`{"EVENTSOURCE":"s3.amazonaws.com","EventName":"GetObject"}`,
+	`{"eventSource":"s3.amazonaws.com","eventſource":"secretsmanager.amazonaws.com","eventName":"GetSecretValue"}`,
+	`{"eventSource":"s3.amazonaws.com","\u0065ventSource":"secretsmanager.amazonaws.com","eventName":"GetSecretValue"}`,
+	`{"eventSource":"s3.amazonaws.com","eventSource":"secretsmanager.amazonaws.com","eventName":"GetSecretValue"}`,
+	`{"eventSource":"s3.amazonaws.com","EventSource":"secretsmanager.amazonaws.com","eventName":"GetSecretValue"}`,
+	`{"eventSource":"s3.amazonaws.com","eventName":"GetObject","eventname":"GetSecretValue"}`,
+	`{"eventSource":"s3.amazonaws.com","eventName":"GetObject","event_source":"secretsmanager.amazonaws.com"}`,
+	`{"eventSource":"secretsmanager.amazonaws\u002ecom","eventName":"GetSecretValue"}`,
+	`{"eventSource":"s3.amazonaws.com","eventName":"Get\u004fbject"}`,
+	`{"eventSource":"s3.amazonaws.com","eventName":null}`,
+	`{"eventSource":"s3.amazonaws.com","eventName":7}`,
+	`{"eventSource":["secretsmanager.amazonaws.com"],"eventName":"GetSecretValue"}`,
+	`{"eventSource":"","eventName":"GetSecretValue"}`,
+	`{"eventSource":"aws:s3","eventName":"ObjectCreated:Put"}`,
+	`{"eventSource":"s3.amazonaws.com","eventName":"GetObject","Records":[]}`,
+	`{"eventSource":"s3.amazonaws.com","eventName":"GetObject","detail":{"eventSource":"secretsmanager.amazonaws.com"}}`,
+	`{"eventSource":"s3.amazonaws.com","eventName":"GetObject","detail-type":"AWS API Call via CloudTrail"}`,
+	`{"eventSource":"s3.amazonaws.com","eventName":"GetObject","Type":"Notification"}`,
+	`{"eventSource":"s3.amazonaws.com","eventName":"GetObject","TYPE":"x"}`,
+	`{"x":{"eventSource":"s3.amazonaws.com","eventName":"GetObject"},"eventSource":"kms.amazonaws.com"}`,
+	`[{"eventSource":"s3.amazonaws.com","eventName":"GetObject"}]`,
+	`{"eventSource":"s3.amazonaws.com","eventName":"GetObject","readOnly":"yes","eventTime":5,"userIdentity":[]}`,
+	"{\"eventSource\":\"s3.amazonaws.com\xff\",\"eventName\":\"GetObject\"}",
+	"{\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"Get\xc3\xa9\"}",
+	"{\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"Get\x7f\"}",
+	"{\"even\xc5\xbfSource\":\"x\"}",
+	"{\"eventSource\"  :  \"s3.amazonaws.com\" ,\n \"eventName\":\"GetObject\"}",
+	`{"eventSource":"s3.amazonaws.com","eventName":"GetObject","x":"` + strings.Repeat("a", 200) + `"}`,
+	`{"eventSource":"s3.amazonaws.com","eventName":"GetObject"`,
+	`{"eventSource":"s3.amazonaws.com","eventName":"GetObject"}}`,
+	`"eventSource"`,
+}
+
+// FuzzEventFilter checks the event filter's promise: whatever it reads from a record's raw bytes,
+// both decoders decode to a record (possibly incomplete) with exactly that eventSource and
+// eventName; and it reads the same whether the input comes whole or a byte at a time.
+func FuzzEventFilter(f *testing.F) {
+	for _, s := range eventFilterSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		raw, source, name, ok := scanEvent(bytes.NewReader(b))
+		_, s2, n2, ok2 := scanEvent(iotest.OneByteReader(bytes.NewReader(b)))
+		if ok != ok2 || !bytes.Equal(source, s2) || !bytes.Equal(name, n2) {
+			t.Fatalf("%q: whole %v %q %q, a byte at a time %v %q %q", b, ok, source, name, ok2, s2, n2)
+		}
+		if !ok {
+			return
+		}
+		for _, fast := range []bool{true, false} {
+			fastDecode = fast
+			rec, _, _, err := classify(raw, false, true)
+			fastDecode = true
+			if rec == nil || err != nil && !errors.Is(err, ErrIncomplete) {
+				t.Fatalf("%q: the filter reads %q %q, the decoder (fast %v) gives %v", raw, source, name, fast, err)
+			}
+			if rec.EventSource != string(source) || rec.EventName != string(name) {
+				t.Fatalf("%q: the filter reads %q %q, the decoder (fast %v) %q %q", raw, source, name, fast, rec.EventSource, rec.EventName)
+			}
+		}
+	})
+}
+
+// The seeds decide as they should: plain records are read, doubtful ones are not.
+func TestEventFilterSeeds(t *testing.T) {
+	for i, s := range eventFilterSeeds {
+		_, _, _, ok := scanEvent(strings.NewReader(s))
+		want := i < 4 || strings.Contains(s, `"readOnly":"yes"`) || strings.Contains(s, "\n") || strings.Contains(s, `"aaaa`) ||
+			strings.Contains(s, "event_source") || strings.HasPrefix(s, `{"x":`) || strings.HasSuffix(s, `"GetObject"}}`)
+		if ok != want {
+			t.Errorf("%s: decided %v, want %v", s, ok, want)
+		}
+	}
+}
+
+// WithEventFilter skips only records its test rejects, and changes nothing else: over every test
+// file and a benchmark trail, alone and with the raw prefilter, with 1 and 3 workers, an item is
+// either the same as without the filter, or filtered where the unfiltered read gave a record
+// (possibly incomplete) of an event the test rejects.
+func TestReadWithEventFilter(t *testing.T) {
+	dir := t.TempDir()
+	if _, _, err := writeBenchTrail(filepath.Join(dir, "trail"), 1); err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range eventFilterSeeds {
+		writeFile(t, dir, fmt.Sprintf("seeds/%d.json", i), []byte(`{"Records":[`+s+`]}`))
+		writeFile(t, dir, fmt.Sprintf("seeds/array%d.json", i), []byte(`[`+s+`,`+s+`]`))
+	}
+	paths := []string{filepath.Join("..", "testdata"), dir}
+	keepEvent := func(source, name []byte) bool {
+		return string(source) == "secretsmanager.amazonaws.com" || string(name) == "StopLogging"
+	}
+	for _, c := range []struct {
+		base []Option // the same read without the event filter
+		opts []Option
+	}{
+		{nil, []Option{WithEventFilter(keepEvent)}},
+		{nil, []Option{WithEventFilter(keepEvent), WithWorkers(3)}},
+		{[]Option{WithPrefilter(benchMayHandle)}, []Option{WithEventFilter(keepEvent), WithPrefilter(benchMayHandle), WithWorkers(2)}},
+	} {
+		var want []Item
+		for it := range Read(t.Context(), paths, c.base...) {
+			want = append(want, it)
+		}
+		opts := c.opts
+		var got []Item
+		for it := range Read(t.Context(), paths, opts...) {
+			got = append(got, it)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%d items with the filter, %d without", len(got), len(want))
+		}
+		filtered := 0
+		for i, it := range got {
+			w := want[i]
+			switch {
+			case !it.Filtered:
+				if itemKey(it) != itemKey(w) {
+					t.Fatalf("item %d:\n%.400s\nwant\n%.400s", i, itemKey(it), itemKey(w))
+				}
+			case it.Record != nil || it.Err != nil || it.Raw != nil:
+				t.Fatalf("filtered item carries content: %+v", it)
+			case it.Source != w.Source || it.Index != w.Index || it.Line != w.Line:
+				t.Fatalf("filtered item %d at %s %d %d, want %s %d %d", i, it.Source, it.Index, it.Line, w.Source, w.Index, w.Line)
+			case w.Filtered:
+			case w.Record == nil || w.Err != nil && !errors.Is(w.Err, ErrIncomplete):
+				t.Fatalf("item %d filtered, but it is not a record: %v", i, w.Err)
+			case keepEvent([]byte(w.Record.EventSource), []byte(w.Record.EventName)):
+				t.Fatalf("item %d filtered, but the test keeps %q %q", i, w.Record.EventSource, w.Record.EventName)
+			default:
+				filtered++
+			}
+		}
+		if filtered == 0 {
+			t.Fatal("nothing was filtered")
+		}
+		t.Logf("%d of %d items filtered", filtered, len(want))
+	}
+}
