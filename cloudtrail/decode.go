@@ -616,7 +616,13 @@ func classify(raw json.RawMessage, logFile, event bool) (rec *Record, body, reco
 	}
 	if hasTime {
 		var s string
-		if err := json.Unmarshal(w.EventTime, &s); err != nil {
+		var err error
+		if t := w.EventTime; len(t) >= 2 && t[0] == '"' && t[len(t)-1] == '"' && plainASCII(t[1:len(t)-1]) {
+			s = string(t[1 : len(t)-1]) // what encoding/json makes of it, without the detour
+		} else {
+			err = json.Unmarshal(w.EventTime, &s)
+		}
+		if err != nil {
 			defects = append(defects, "eventTime is "+jsonKind(w.EventTime)+", not a string")
 		} else if s != "" {
 			if t, err := ParseTime(s); err != nil {

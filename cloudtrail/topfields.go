@@ -1,6 +1,9 @@
 package cloudtrail
 
-import "bytes"
+import (
+	"bytes"
+	"encoding/binary"
+)
 
 // The event filter (WithEventFilter) decides from a record's eventSource and eventName, read off
 // its raw bytes while the scanner finds its end, whether it is worth decoding. It must never
@@ -51,11 +54,14 @@ func (t *topFields) key(k []byte) {
 	if len(k) > maxFoldKey {
 		return
 	}
-	for _, c := range k {
-		if c == '\\' || c >= 0x80 {
-			t.undecided = true
-			return
-		}
+	if !plainKey(k) {
+		t.undecided = true
+		return
+	}
+	switch len(k) { // ASCII: folding keeps the length
+	case len("eventsource"), len("eventname"), len("records"), len("detail"), len("type"):
+	default:
+		return
 	}
 	switch {
 	case asciiFoldEq(k, "eventsource"):
@@ -103,6 +109,28 @@ func (t *topFields) event(raw []byte, start int64) (source, name []byte, ok bool
 		name = raw[t.name[0]-start : t.name[1]-start]
 	}
 	return source, name, true
+}
+
+// plainKey reports whether k holds neither a backslash nor a byte ≥ 0x80, 8 bytes at a time.
+func plainKey(k []byte) bool {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	i := 0
+	for ; i+8 <= len(k); i += 8 {
+		x := binary.LittleEndian.Uint64(k[i:])
+		bs := x ^ (ones * '\\')
+		if (x|(bs-ones)&^bs)&highs != 0 {
+			return false
+		}
+	}
+	for ; i < len(k); i++ {
+		if k[i] == '\\' || k[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // asciiFoldEq reports whether k equals lower, an ASCII lower-case name, ignoring ASCII case.
