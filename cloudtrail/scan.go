@@ -485,24 +485,43 @@ func (sc *scanner) scan() error {
 // string lies in b[:end] and is well formed: it returns the index just past the closing quote.
 // ok is false otherwise (cut by end, or malformed: scanner.str decides).
 func strEnd(b []byte, pos, end int) (int, bool) {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	b = b[:end]
 	p := pos + 1
 	for {
-		p += plainPrefix(b[p:end])
-		if p >= end {
+		// plainPrefix, inline: 8 bytes at a time while they are in b, then byte by byte.
+		for p+8 <= len(b) {
+			x := binary.LittleEndian.Uint64(b[p : p+8])
+			q := x ^ (ones * '"')
+			bs := x ^ (ones * '\\')
+			if m := ((q-ones)&^q | (bs-ones)&^bs | (x-ones*0x20)&^x) & highs; m != 0 {
+				p += bits.TrailingZeros64(m) >> 3
+				goto special
+			}
+			p += 8
+		}
+		for p < len(b) && strPlain[b[p]] {
+			p++
+		}
+		if p >= len(b) {
 			return 0, false
 		}
+	special:
 		switch b[p] {
 		case '"':
 			return p + 1, true
 		case '\\':
-			if p+1 >= end {
+			if p+1 >= len(b) {
 				return 0, false
 			}
 			switch b[p+1] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 				p += 2
 			case 'u':
-				if p+6 > end || !isHex(b[p+2]) || !isHex(b[p+3]) || !isHex(b[p+4]) || !isHex(b[p+5]) {
+				if p+6 > len(b) || !isHex(b[p+2]) || !isHex(b[p+3]) || !isHex(b[p+4]) || !isHex(b[p+5]) {
 					return 0, false
 				}
 				p += 6
