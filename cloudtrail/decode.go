@@ -535,11 +535,13 @@ func describeJSONError(err error) string {
 	return err.Error() // gzip and flate errors name no content
 }
 
-// fastDecode decodes records with fastUnmarshal — github.com/go-json-experiment/json (encoding/json
-// v2: about half the CPU of encoding/json on CloudTrail records, see BenchmarkDecoders) — falling
-// back to encoding/json for anything it refuses. Tests turn it off to check that results are the
-// same. Built with the tag cloudtrail_stdjson (the Lambda, which decodes one event at a time and
-// counts its megabytes), only encoding/json is linked (decode_std.go).
+// fastDecode decodes records first with decodePlain (decode_plain.go: records as CloudTrail writes
+// them, about half the CPU of the next one, see BenchmarkDecoders), then with fastUnmarshal —
+// github.com/go-json-experiment/json (encoding/json v2: about half the CPU of encoding/json) —
+// and falls back to encoding/json for anything either refuses. Tests turn it off to check that
+// results are the same. Built with the tag cloudtrail_stdjson (the Lambda, which decodes one event
+// at a time and counts its megabytes), no second JSON library is linked (decode_std.go):
+// decodePlain, then encoding/json.
 var fastDecode = true
 
 // wire is Record as it is decoded: eventTime is kept raw so that a bad one does not lose the
@@ -570,7 +572,7 @@ func classify(raw json.RawMessage, logFile, event bool) (rec *Record, body, reco
 	rec = new(Record)
 	w := wire{recordAlias: (*recordAlias)(rec)}
 	var typeErr *json.UnmarshalTypeError
-	if !fastDecode || fastUnmarshal(raw, &w) != nil {
+	if !fastDecode || !decodePlain(raw, &w) && !retry(rec, &w, func() bool { return fastUnmarshal(raw, &w) == nil }) {
 		// encoding/json decides every case the fast decoder refuses (a field of the wrong type,
 		// a duplicate key, invalid UTF-8, a syntax error), so the result never depends on it.
 		*rec = Record{}
@@ -644,6 +646,13 @@ func classify(raw json.RawMessage, logFile, event bool) (rec *Record, body, reco
 		return rec, raw, nil, fmt.Errorf("%w: %s", ErrIncomplete, strings.Join(defects, "; "))
 	}
 	return rec, raw, nil, nil
+}
+
+// retry zeroes the record and wire that a refusing decoder left partly filled, then runs dec.
+func retry(rec *Record, w *wire, dec func() bool) bool {
+	*rec = Record{}
+	*w = wire{recordAlias: (*recordAlias)(rec)}
+	return dec()
 }
 
 // fieldName is the JSON path of the field a type error is about, without the Go type names.

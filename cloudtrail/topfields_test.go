@@ -2,10 +2,12 @@ package cloudtrail
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -175,4 +177,41 @@ func TestReadWithEventFilter(t *testing.T) {
 		}
 		t.Logf("%d of %d items filtered", filtered, len(want))
 	}
+}
+
+// FuzzDecodePlain checks decodePlain against encoding/json: whatever valid JSON it accepts,
+// encoding/json decodes to the same wire, field for field, without error.
+func FuzzDecodePlain(f *testing.F) {
+	for _, b := range testdataFiles(f) {
+		f.Add(b)
+	}
+	for _, s := range eventFilterSeeds {
+		f.Add([]byte(s))
+	}
+	for _, s := range []string{
+		`{"eventSource":"s","userIdentity":{"type":"AssumedRole","sessionContext":{"sessionIssuer":{"arn":"x"},"attributes":{"mfaAuthenticated":"true"},"webIdFederationData":{}},"onBehalfOf":{"userId":"u"}},"resources":[{"ARN":"a","accountId":"1","type":"t"}],"readOnly":true,"managementEvent":null,"requestParameters":{"a":[1,"\"",{}]},"responseElements":null}`,
+		`{"eventSource":"s","resources":[],"userIdentity":null,"eventTime":"2024-01-01T00:00:00Z","sessionCredentialFromConsole":true}`,
+		`{"eventSource":"s","resources":[null]}`, `{"eventSource":"s","resources":[{"arn":"x"}]}`, `{"eventSource":"s","userIdentity":{"Type":"x"}}`,
+		`{"eventSource":"s","detail-type":null,"detail":{},"Type":"Notification","Records":[1]}`, `{"eventSource":"s","x":-1.5e3,"y":[true,false,null]}`,
+		`{"eventSource":"s","userIdentity":{"sessionContext":{"attributes":null}}}`, `{"eventSource":"é","userAgent":"\u00e9"}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if !json.Valid(b) {
+			return
+		}
+		var r1, r2 Record
+		w1, w2 := wire{recordAlias: (*recordAlias)(&r1)}, wire{recordAlias: (*recordAlias)(&r2)}
+		if !decodePlain(b, &w1) {
+			return
+		}
+		if err := json.Unmarshal(b, &w2); err != nil {
+			t.Fatalf("%q: decodePlain accepts it, encoding/json says %v", b, err)
+		}
+		if !reflect.DeepEqual(r1, r2) || !reflect.DeepEqual(w1.EventTime, w2.EventTime) || !reflect.DeepEqual(w1.Records, w2.Records) ||
+			!reflect.DeepEqual(w1.DetailType, w2.DetailType) || !reflect.DeepEqual(w1.Detail, w2.Detail) || w1.SNSType != w2.SNSType {
+			t.Fatalf("%q:\ndecodePlain  %+v %+v\nencoding/json %+v %+v", b, r1, w1, r2, w2)
+		}
+	})
 }
