@@ -51,6 +51,21 @@ const maxFoldKey = 40
 // key notes a top-level key (its raw content, between the quotes).
 func (t *topFields) key(k []byte) {
 	t.want = wantNone
+	switch string(k) {
+	case "eventSource":
+		t.want = wantSource
+		t.nSource++
+		return
+	case "eventName":
+		t.want = wantName
+		t.nName++
+		return
+	case "eventVersion", "userIdentity", "eventTime", "awsRegion", "sourceIPAddress", "userAgent", "requestParameters",
+		"responseElements", "additionalEventData", "requestID", "eventID", "readOnly", "resources", "eventType",
+		"managementEvent", "recipientAccountId", "eventCategory", "tlsDetails", "sharedEventID", "vpcEndpointId",
+		"vpcEndpointAccountId", "errorCode", "errorMessage", "apiVersion", "serviceEventDetails", "sessionCredentialFromConsole":
+		return // CloudTrail's own keys, spelt exactly: none folds to a key of interest
+	}
 	if len(k) > maxFoldKey {
 		return
 	}
