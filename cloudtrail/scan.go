@@ -436,6 +436,11 @@ func (sc *scanner) scan() error {
 						}
 					}
 				}
+				if pos < end && buf[pos] == ':' { // the usual case: no white space
+					pos++
+					state = stValue
+					continue
+				}
 				state = stColon
 				continue
 			default:
@@ -476,6 +481,15 @@ func (sc *scanner) scan() error {
 		if len(stack) == 0 {
 			sc.pos = pos
 			return nil
+		}
+		if pos < end && buf[pos] == ',' { // the usual case: no white space
+			pos++
+			if stack[len(stack)-1] == '{' {
+				state = stKey
+			} else {
+				state = stValue
+			}
+			continue
 		}
 		state = stCommaOrEnd
 	}
