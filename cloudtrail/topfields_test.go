@@ -215,3 +215,40 @@ func FuzzDecodePlain(f *testing.F) {
 		}
 	})
 }
+
+// FuzzReadEventFilter compares the two paths end to end: a stream read with the event filter
+// yields the same items as without it, except that a filtered item stands where the unfiltered
+// read yields a record (possibly incomplete) of an event the filter's test rejects.
+func FuzzReadEventFilter(f *testing.F) {
+	for _, s := range eventFilterSeeds {
+		f.Add([]byte(`{"Records":[` + s + `,` + s + `]}`))
+		f.Add([]byte(`[` + s + `]`))
+	}
+	keepEvent := func(source, name []byte) bool { return string(name) == "GetSecretValue" }
+	f.Fuzz(func(t *testing.T, b []byte) {
+		collect := func(fl filters) []Item {
+			var out []Item
+			decodeStream(bytes.NewReader(b), "fuzz", fl, func(it Item) bool { out = append(out, it); return true })
+			return out
+		}
+		want, got := collect(filters{}), collect(filters{keepEvent: keepEvent})
+		if len(got) != len(want) {
+			t.Fatalf("%q: %d items with the event filter, %d without", b, len(got), len(want))
+		}
+		for i, it := range got {
+			w := want[i]
+			switch {
+			case !it.Filtered:
+				if itemKey(it) != itemKey(w) {
+					t.Fatalf("%q: item %d:\n%s\nwant\n%s", b, i, itemKey(it), itemKey(w))
+				}
+			case w.Record == nil || w.Err != nil && !errors.Is(w.Err, ErrIncomplete):
+				t.Fatalf("%q: item %d filtered, but it is not a record: %v", b, i, w.Err)
+			case keepEvent([]byte(w.Record.EventSource), []byte(w.Record.EventName)):
+				t.Fatalf("%q: item %d filtered, but the test keeps %q %q", b, i, w.Record.EventSource, w.Record.EventName)
+			case it.Index != w.Index || it.Line != w.Line:
+				t.Fatalf("%q: item %d filtered at %d:%d, want %d:%d", b, i, it.Index, it.Line, w.Index, w.Line)
+			}
+		}
+	})
+}
