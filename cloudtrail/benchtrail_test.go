@@ -174,8 +174,8 @@ func benchMayHandle(raw []byte) bool {
 
 // benchMayHandleEvent is detector.MayHandleEvent for the benchmark trail's services: Secrets
 // Manager records and the handled events of the other sources it holds (none).
-func benchMayHandleEvent(source, name []byte) bool {
-	return string(source) == "secretsmanager.amazonaws.com" || string(source) == "cloudtrail.amazonaws.com" && string(name) == "StopLogging"
+func benchMayHandleEvent(e RawEvent) bool {
+	return string(e.Source) == "secretsmanager.amazonaws.com" || string(e.Source) == "cloudtrail.amazonaws.com" && string(e.Name) == "StopLogging"
 }
 
 var benchTrail = sync.OnceValues(func() (string, error) {

@@ -143,7 +143,7 @@ type stream struct {
 // filters are the tests that spare decoding the elements of a Records file or JSON array that
 // cannot matter: WithEventFilter's and WithPrefilter's. Zero: everything is decoded.
 type filters struct {
-	keepEvent func(source, name []byte) bool
+	keepEvent func(RawEvent) bool
 	keep      func(raw []byte) bool
 }
 
@@ -305,10 +305,14 @@ func (s *stream) element(logFile, top bool) error {
 		return nil
 	}
 	if capture {
-		if source, name, ok := sc.top.event(raw, start); ok && !s.keepEvent(source, name) {
-			// An element of a Records file or array that decodes to a record of an event the
-			// caller's test rejects: not decoded, only counted.
-			s.emit(Item{Filtered: true}, nil)
+		if e, ok := sc.top.event(raw, start); ok {
+			if !s.keepEvent(e) {
+				// An element of a Records file or array that decodes to a record of an event the
+				// caller's test rejects: not decoded, only counted.
+				s.emit(Item{Filtered: true}, nil)
+				return nil
+			}
+			s.decode(raw, logFile) // decided: the raw prefilter is not asked
 			return nil
 		}
 	}
@@ -467,6 +471,11 @@ func (s *stream) value(raw []byte, logFile bool) bool {
 		// decoded, only counted.
 		return s.emit(Item{Filtered: true}, nil)
 	}
+	return s.decode(raw, logFile)
+}
+
+// decode is value without the prefilter.
+func (s *stream) decode(raw []byte, logFile bool) bool {
 	raw = bytes.Clone(raw)
 	rec, body, records, err := classify(raw, logFile, true)
 	if records != nil {

@@ -37,15 +37,16 @@ func WithPrefilter(keep func(raw []byte) bool) Option {
 	return func(c *readConfig) { c.keep = keep }
 }
 
-// WithEventFilter skips decoding the elements of a Records file or JSON array that are records of
-// an event keep rejects, given the record's eventSource and eventName: they are yielded with
-// Item.Filtered set. Only a record whose raw JSON leaves no doubt is filtered: one that every
-// decoder of this package would decode to a record (not an error, not an envelope) with exactly
-// that EventSource and EventName (not empty, not "aws:…"); keys or values with escapes or
-// non-ASCII bytes, duplicate keys and the like make a record undecided, and an undecided record is
-// decoded (or handed to the WithPrefilter test, if any). Top-level values are always decoded.
-// keep must not retain its arguments.
-func WithEventFilter(keep func(source, name []byte) bool) Option {
+// WithEventFilter skips decoding the elements of a Records file or JSON array that are records
+// keep rejects, given the record's top-level eventSource, eventName and eventTime strings (see
+// RawEvent): they are yielded with Item.Filtered set. Only a record whose raw JSON leaves no doubt
+// is shown to keep: one that every decoder of this package would decode to a record (not an
+// error, not an envelope) with exactly that EventSource and EventName (not empty, not "aws:…") and
+// that eventTime string (or none). Keys or values with escapes or non-ASCII bytes, duplicate keys
+// and the like make a record undecided; an undecided record is handed to the WithPrefilter test,
+// if any, and decoded if that keeps it. A record keep accepts is decoded without asking the
+// WithPrefilter test. Top-level values are always decoded.
+func WithEventFilter(keep func(RawEvent) bool) Option {
 	return func(c *readConfig) { c.keepEvent = keep }
 }
 

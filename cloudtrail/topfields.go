@@ -5,10 +5,11 @@ import (
 	"encoding/binary"
 )
 
-// The event filter (WithEventFilter) decides from a record's eventSource and eventName, read off
-// its raw bytes while the scanner finds its end, whether it is worth decoding. It must never
-// change a result: it may only skip a value that would decode to a record (not an error, not an
-// envelope) whose EventSource and EventName are exactly the two strings it was shown. So it
+// The event filter (WithEventFilter) decides from a record's eventSource, eventName and eventTime,
+// read off its raw bytes while the scanner finds its end, whether it is worth decoding. It must
+// never change a result: it may only skip a value that would decode to a record (not an error, not
+// an envelope) whose EventSource and EventName are exactly the strings it was shown, and whose
+// eventTime is the string it was shown (then parsed as ParseTime does), or absent. So it
 // reads them only when the raw bytes leave no doubt about what the decoders (encoding/json, and
 // the fast one, which match names the same way) would make of them:
 //
@@ -16,9 +17,9 @@ import (
 //     plain ASCII without escapes (encoding/json matches keys ignoring case, with Unicode folding:
 //     "ſ" is "s", "K" is "k"; and "\u0073" is "s"): any key holding a backslash or a byte ≥ 0x80
 //     makes the record undecided;
-//   - eventSource occurs once (ignoring case), eventName at most once (a duplicate: the last one
-//     wins in encoding/json, the fast decoder refuses it; undecided either way);
-//   - both values are strings of printable ASCII without escapes, eventSource not empty (an
+//   - eventSource occurs once (ignoring case), eventName and eventTime at most once (a duplicate:
+//     the last one wins in encoding/json, the fast decoders refuse it; undecided either way);
+//   - the values are strings of printable ASCII without escapes (eventTime null: undecided), eventSource not empty (an
 //     object without one may not be a record) and not "aws:…" (an S3 or SQS notification);
 //   - no top-level key makes it an envelope or a notification: Records, detail, detail-type,
 //     Type (ignoring case).
@@ -29,16 +30,17 @@ import (
 // topFields is what the scanner notes about the top-level keys of the object it scans (only when
 // scanner.capture is set). Offsets are stream offsets of a string's content (between its quotes).
 type topFields struct {
-	undecided      bool
-	want           int8 // the field the next top-level value belongs to: wantNone, wantSource, wantName
-	nSource, nName int
-	source, name   [2]int64
+	undecided             bool
+	want                  int8 // the field the next top-level value belongs to: wantNone, wantSource, …
+	nSource, nName, nTime int
+	source, name, time    [2]int64
 }
 
 const (
 	wantNone = iota
 	wantSource
 	wantName
+	wantTime
 )
 
 func (t *topFields) reset() { *t = topFields{} }
@@ -60,7 +62,11 @@ func (t *topFields) key(k []byte) {
 		t.want = wantName
 		t.nName++
 		return
-	case "eventVersion", "userIdentity", "eventTime", "awsRegion", "sourceIPAddress", "userAgent", "requestParameters",
+	case "eventTime":
+		t.want = wantTime
+		t.nTime++
+		return
+	case "eventVersion", "userIdentity", "awsRegion", "sourceIPAddress", "userAgent", "requestParameters",
 		"responseElements", "additionalEventData", "requestID", "eventID", "readOnly", "resources", "eventType",
 		"managementEvent", "recipientAccountId", "eventCategory", "tlsDetails", "sharedEventID", "vpcEndpointId",
 		"vpcEndpointAccountId", "errorCode", "errorMessage", "apiVersion", "serviceEventDetails", "sessionCredentialFromConsole":
@@ -85,6 +91,9 @@ func (t *topFields) key(k []byte) {
 	case asciiFoldEq(k, "eventname"):
 		t.want = wantName
 		t.nName++
+	case asciiFoldEq(k, "eventtime"):
+		t.want = wantTime
+		t.nTime++
 	case asciiFoldEq(k, "records"), asciiFoldEq(k, "detail"), asciiFoldEq(k, "detail-type"), asciiFoldEq(k, "type"):
 		t.undecided = true
 	}
@@ -103,27 +112,40 @@ func (t *topFields) value(str bool, s []byte, off int64) {
 		return
 	}
 	span := [2]int64{off, off + int64(len(s))}
-	if w == wantSource {
+	switch w {
+	case wantSource:
 		t.source = span
-	} else {
+	case wantName:
 		t.name = span
+	default:
+		t.time = span
 	}
 }
 
-// event returns the eventSource and eventName of the object raw, which began at stream offset
-// start, when the raw bytes decide them (see above); ok is false otherwise.
-func (t *topFields) event(raw []byte, start int64) (source, name []byte, ok bool) {
-	if t.undecided || t.nSource != 1 || t.nName > 1 {
-		return nil, nil, false
+// RawEvent is what WithEventFilter's test is shown of a record: the contents of its top-level
+// eventSource, eventName and eventTime strings, exactly as the decoders would read them (Name and
+// Time nil when the record has no such key). The slices are only valid during the call.
+type RawEvent struct {
+	Source, Name, Time []byte
+}
+
+// event returns the RawEvent of the object raw, which began at stream offset start, when the raw
+// bytes decide it (see above); ok is false otherwise.
+func (t *topFields) event(raw []byte, start int64) (e RawEvent, ok bool) {
+	if t.undecided || t.nSource != 1 || t.nName > 1 || t.nTime > 1 {
+		return RawEvent{}, false
 	}
-	source = raw[t.source[0]-start : t.source[1]-start]
-	if len(source) == 0 || bytes.HasPrefix(source, []byte("aws:")) {
-		return nil, nil, false
+	e.Source = raw[t.source[0]-start : t.source[1]-start]
+	if len(e.Source) == 0 || bytes.HasPrefix(e.Source, []byte("aws:")) {
+		return RawEvent{}, false
 	}
 	if t.nName == 1 {
-		name = raw[t.name[0]-start : t.name[1]-start]
+		e.Name = raw[t.name[0]-start : t.name[1]-start]
 	}
-	return source, name, true
+	if t.nTime == 1 {
+		e.Time = raw[t.time[0]-start : t.time[1]-start]
+	}
+	return e, true
 }
 
 // plainKey reports whether k holds neither a backslash nor a byte ≥ 0x80, 8 bytes at a time.

@@ -11,25 +11,26 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+	"time"
 )
 
 // scanEvent scans the first value of b as an element of a Records array is scanned with an event
 // filter, reading r, and returns what the filter would be shown.
-func scanEvent(r io.Reader) (raw, source, name []byte, ok bool) {
+func scanEvent(r io.Reader) (raw []byte, e RawEvent, ok bool) {
 	sc := newScanner(r, false)
 	defer sc.release()
 	line := 0
 	if _, more := sc.skipTop(&line); !more {
-		return nil, nil, nil, false
+		return nil, RawEvent{}, false
 	}
 	start := sc.offset()
 	sc.capture = true
 	raw, err := sc.value(false)
 	if err != nil || sc.over {
-		return nil, nil, nil, false
+		return nil, RawEvent{}, false
 	}
-	source, name, ok = sc.top.event(raw, start)
-	return bytes.Clone(raw), bytes.Clone(source), bytes.Clone(name), ok
+	e, ok = sc.top.event(raw, start)
+	return bytes.Clone(raw), RawEvent{bytes.Clone(e.Source), bytes.Clone(e.Name), bytes.Clone(e.Time)}, ok
 }
 
 // eventFilterSeeds are records the event filter must read right or leave undecided: keys that
@@ -60,7 +61,14 @@ var eventFilterSeeds = []string{
 	`{"eventSource":"s3.amazonaws.com","eventName":"GetObject","TYPE":"x"}`,
 	`{"x":{"eventSource":"s3.amazonaws.com","eventName":"GetObject"},"eventSource":"kms.amazonaws.com"}`,
 	`[{"eventSource":"s3.amazonaws.com","eventName":"GetObject"}]`,
-	`{"eventSource":"s3.amazonaws.com","eventName":"GetObject","readOnly":"yes","eventTime":5,"userIdentity":[]}`,
+	`{"eventSource":"s3.amazonaws.com","eventName":"GetObject","readOnly":"yes","eventTime":"2024-01-01T00:00:00Z","userIdentity":[]}`,
+	`{"eventSource":"s3.amazonaws.com","eventName":"GetObject","EVENTTIME":"2024-01-01 10:00:00.5"}`,
+	`{"eventSource":"s3.amazonaws.com","eventName":"GetObject","eventTime":"yesterday"}`,
+	`{"eventSource":"s3.amazonaws.com","eventName":"GetObject","eventTime":""}`,
+	`{"eventSource":"s3.amazonaws.com","eventName":"GetObject","eventTime":5}`,
+	`{"eventSource":"s3.amazonaws.com","eventName":"GetObject","eventTime":null}`,
+	`{"eventSource":"s3.amazonaws.com","eventName":"GetObject","eventTime":"2024-01-01T00:00:00Z","eventtime":"2025-01-01T00:00:00Z"}`,
+	`{"eventSource":"s3.amazonaws.com","eventName":"GetObject","eventTime":"2024-01-01T00:00:00\u005a"}`,
 	"{\"eventSource\":\"s3.amazonaws.com\xff\",\"eventName\":\"GetObject\"}",
 	"{\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"Get\xc3\xa9\"}",
 	"{\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"Get\x7f\"}",
@@ -80,23 +88,27 @@ func FuzzEventFilter(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		raw, source, name, ok := scanEvent(bytes.NewReader(b))
-		_, s2, n2, ok2 := scanEvent(iotest.OneByteReader(bytes.NewReader(b)))
-		if ok != ok2 || !bytes.Equal(source, s2) || !bytes.Equal(name, n2) {
-			t.Fatalf("%q: whole %v %q %q, a byte at a time %v %q %q", b, ok, source, name, ok2, s2, n2)
+		raw, e, ok := scanEvent(bytes.NewReader(b))
+		_, e2, ok2 := scanEvent(iotest.OneByteReader(bytes.NewReader(b)))
+		if ok != ok2 || !reflect.DeepEqual(e, e2) {
+			t.Fatalf("%q: whole %v %q, a byte at a time %v %q", b, ok, e, ok2, e2)
 		}
 		if !ok {
 			return
+		}
+		var wantTime time.Time
+		if e.Time != nil {
+			wantTime, _ = ParseTime(string(e.Time)) // zero if it does not parse, as in classify
 		}
 		for _, fast := range []bool{true, false} {
 			fastDecode = fast
 			rec, _, _, err := classify(raw, false, true)
 			fastDecode = true
 			if rec == nil || err != nil && !errors.Is(err, ErrIncomplete) {
-				t.Fatalf("%q: the filter reads %q %q, the decoder (fast %v) gives %v", raw, source, name, fast, err)
+				t.Fatalf("%q: the filter reads %q, the decoder (fast %v) gives %v", raw, e, fast, err)
 			}
-			if rec.EventSource != string(source) || rec.EventName != string(name) {
-				t.Fatalf("%q: the filter reads %q %q, the decoder (fast %v) %q %q", raw, source, name, fast, rec.EventSource, rec.EventName)
+			if rec.EventSource != string(e.Source) || rec.EventName != string(e.Name) || !rec.EventTime.Equal(wantTime) {
+				t.Fatalf("%q: the filter reads %q (%v), the decoder (fast %v) %q %q %v", raw, e, wantTime, fast, rec.EventSource, rec.EventName, rec.EventTime)
 			}
 		}
 	})
@@ -105,8 +117,8 @@ func FuzzEventFilter(f *testing.F) {
 // The seeds decide as they should: plain records are read, doubtful ones are not.
 func TestEventFilterSeeds(t *testing.T) {
 	for i, s := range eventFilterSeeds {
-		_, _, _, ok := scanEvent(strings.NewReader(s))
-		want := i < 4 || strings.Contains(s, `"readOnly":"yes"`) || strings.Contains(s, "\n") || strings.Contains(s, `"aaaa`) ||
+		_, _, ok := scanEvent(strings.NewReader(s))
+		want := i < 4 || strings.Contains(s, `"readOnly":"yes"`) || strings.Contains(s, "EVENTTIME") || strings.Contains(s, `"yesterday"`) || strings.Contains(s, `"eventTime":""`) || strings.Contains(s, "\n") || strings.Contains(s, `"aaaa`) ||
 			strings.Contains(s, "event_source") || strings.HasPrefix(s, `{"x":`) || strings.HasSuffix(s, `"GetObject"}}`)
 		if ok != want {
 			t.Errorf("%s: decided %v, want %v", s, ok, want)
@@ -128,8 +140,12 @@ func TestReadWithEventFilter(t *testing.T) {
 		writeFile(t, dir, fmt.Sprintf("seeds/array%d.json", i), []byte(`[`+s+`,`+s+`]`))
 	}
 	paths := []string{filepath.Join("..", "testdata"), dir}
-	keepEvent := func(source, name []byte) bool {
-		return string(source) == "secretsmanager.amazonaws.com" || string(name) == "StopLogging"
+	keepEvent := func(e RawEvent) bool {
+		return string(e.Source) == "secretsmanager.amazonaws.com" || string(e.Name) == "StopLogging"
+	}
+	var plain []Item // no filter at all
+	for it := range Read(t.Context(), paths) {
+		plain = append(plain, it)
 	}
 	for _, c := range []struct {
 		base []Option // the same read without the event filter
@@ -139,23 +155,22 @@ func TestReadWithEventFilter(t *testing.T) {
 		{nil, []Option{WithEventFilter(keepEvent), WithWorkers(3)}},
 		{[]Option{WithPrefilter(benchMayHandle)}, []Option{WithEventFilter(keepEvent), WithPrefilter(benchMayHandle), WithWorkers(2)}},
 	} {
-		var want []Item
+		var base []Item
 		for it := range Read(t.Context(), paths, c.base...) {
-			want = append(want, it)
+			base = append(base, it)
 		}
-		opts := c.opts
 		var got []Item
-		for it := range Read(t.Context(), paths, opts...) {
+		for it := range Read(t.Context(), paths, c.opts...) {
 			got = append(got, it)
 		}
-		if len(got) != len(want) {
-			t.Fatalf("%d items with the filter, %d without", len(got), len(want))
+		if len(got) != len(plain) || len(base) != len(plain) {
+			t.Fatalf("%d items with the filter, %d without, %d with no filter at all", len(got), len(base), len(plain))
 		}
 		filtered := 0
 		for i, it := range got {
-			w := want[i]
+			w := plain[i]
 			switch {
-			case !it.Filtered:
+			case !it.Filtered: // decoded: as without any filter
 				if itemKey(it) != itemKey(w) {
 					t.Fatalf("item %d:\n%.400s\nwant\n%.400s", i, itemKey(it), itemKey(w))
 				}
@@ -163,10 +178,10 @@ func TestReadWithEventFilter(t *testing.T) {
 				t.Fatalf("filtered item carries content: %+v", it)
 			case it.Source != w.Source || it.Index != w.Index || it.Line != w.Line:
 				t.Fatalf("filtered item %d at %s %d %d, want %s %d %d", i, it.Source, it.Index, it.Line, w.Source, w.Index, w.Line)
-			case w.Filtered:
+			case base[i].Filtered: // the raw prefilter's doing
 			case w.Record == nil || w.Err != nil && !errors.Is(w.Err, ErrIncomplete):
 				t.Fatalf("item %d filtered, but it is not a record: %v", i, w.Err)
-			case keepEvent([]byte(w.Record.EventSource), []byte(w.Record.EventName)):
+			case keepEvent(RawEvent{Source: []byte(w.Record.EventSource), Name: []byte(w.Record.EventName)}):
 				t.Fatalf("item %d filtered, but the test keeps %q %q", i, w.Record.EventSource, w.Record.EventName)
 			default:
 				filtered++
@@ -175,7 +190,7 @@ func TestReadWithEventFilter(t *testing.T) {
 		if filtered == 0 {
 			t.Fatal("nothing was filtered")
 		}
-		t.Logf("%d of %d items filtered", filtered, len(want))
+		t.Logf("%d of %d items filtered by the event filter", filtered, len(plain))
 	}
 }
 
@@ -224,7 +239,7 @@ func FuzzReadEventFilter(f *testing.F) {
 		f.Add([]byte(`{"Records":[` + s + `,` + s + `]}`))
 		f.Add([]byte(`[` + s + `]`))
 	}
-	keepEvent := func(source, name []byte) bool { return string(name) == "GetSecretValue" }
+	keepEvent := func(e RawEvent) bool { return string(e.Name) == "GetSecretValue" }
 	f.Fuzz(func(t *testing.T, b []byte) {
 		collect := func(fl filters) []Item {
 			var out []Item
@@ -244,7 +259,7 @@ func FuzzReadEventFilter(f *testing.F) {
 				}
 			case w.Record == nil || w.Err != nil && !errors.Is(w.Err, ErrIncomplete):
 				t.Fatalf("%q: item %d filtered, but it is not a record: %v", b, i, w.Err)
-			case keepEvent([]byte(w.Record.EventSource), []byte(w.Record.EventName)):
+			case keepEvent(RawEvent{Source: []byte(w.Record.EventSource), Name: []byte(w.Record.EventName)}):
 				t.Fatalf("%q: item %d filtered, but the test keeps %q %q", b, i, w.Record.EventSource, w.Record.EventName)
 			case it.Index != w.Index || it.Line != w.Line:
 				t.Fatalf("%q: item %d filtered at %d:%d, want %d:%d", b, i, it.Index, it.Line, w.Index, w.Line)

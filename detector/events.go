@@ -156,10 +156,10 @@ func MayHandle(raw []byte) bool {
 	return false
 }
 
-// MayHandleEvent is cloudtrail.WithEventFilter's test: false means that a record of this
-// eventSource and eventName is one the detector skips as not handled, and not a Secrets Manager
-// record (which Stats.SecretsManager counts, handled or not), so decoding it is wasted work: the
-// caller counts it as Process would (one record, skipped as SkipNotHandled).
+// MayHandleEvent is the test behind a cloudtrail.WithEventFilter: false means that a record of
+// this eventSource and eventName is one the detector skips as not handled, and not a Secrets
+// Manager record (which Stats.SecretsManager counts, handled or not), so decoding it is wasted
+// work: the caller counts it as Process would (one record, skipped as SkipNotHandled).
 func MayHandleEvent(source, name []byte) bool {
 	if string(source) == secretsManagerSource {
 		return true
