@@ -55,23 +55,16 @@ func (d *plainDecoder) str() ([]byte, bool) {
 		return nil, false
 	}
 	start := d.p + 1
-	ascii := true
-	for i := start; i < len(d.b); i++ {
-		switch c := d.b[i]; {
-		case c == '"':
-			s := d.b[start:i]
-			if !ascii && !utf8.Valid(s) {
-				return nil, false // encoding/json would replace the invalid bytes
-			}
-			d.p = i + 1
-			return s, true
-		case c == '\\' || c < 0x20:
-			return nil, false
-		case c >= 0x80:
-			ascii = false
-		}
+	i := start + plainPrefix(d.b[start:]) // up to a quote, a backslash or a control character
+	if i >= len(d.b) || d.b[i] != '"' {
+		return nil, false
 	}
-	return nil, false
+	s := d.b[start:i]
+	if !utf8.Valid(s) {
+		return nil, false // encoding/json would replace the invalid bytes
+	}
+	d.p = i + 1
+	return s, true
 }
 
 // literal reads null, true or false.
