@@ -172,6 +172,12 @@ func benchMayHandle(raw []byte) bool {
 	}
 }
 
+// benchMayHandleEvent is detector.MayHandleEvent for the benchmark trail's services: Secrets
+// Manager records and the handled events of the other sources it holds (none).
+func benchMayHandleEvent(e RawEvent) bool {
+	return string(e.Source) == "secretsmanager.amazonaws.com" || string(e.Source) == "cloudtrail.amazonaws.com" && string(e.Name) == "StopLogging"
+}
+
 var benchTrail = sync.OnceValues(func() (string, error) {
 	if *benchTrailDir != "" {
 		return *benchTrailDir, nil // written before: go test -run TestWriteBenchTrail -benchtrail DIR
@@ -185,7 +191,7 @@ var benchTrail = sync.OnceValues(func() (string, error) {
 })
 
 // BenchmarkReadTrail reads a 24 MB benchmark trail (18,000 records, ~80 % other services) with the
-// replay's prefilter; MB/s are of decompressed JSON.
+// replay's filters (the event filter, then the raw prefilter); MB/s are of decompressed JSON.
 func BenchmarkReadTrail(b *testing.B) {
 	dir, err := benchTrail()
 	if err != nil {
@@ -210,7 +216,7 @@ func BenchmarkReadTrail(b *testing.B) {
 			records := 0
 			for b.Loop() {
 				records = 0
-				for it := range Read(b.Context(), files, WithWorkers(workers), WithPrefilter(benchMayHandle)) {
+				for it := range Read(b.Context(), files, WithWorkers(workers), WithEventFilter(benchMayHandleEvent), WithPrefilter(benchMayHandle)) {
 					if it.Err != nil && it.Record == nil {
 						b.Fatal(it.Err)
 					}
@@ -277,4 +283,38 @@ func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkScan runs the reader over the benchmark trail's decompressed files in memory with a
+// prefilter that rejects everything: the scanner alone (record boundaries and syntax), no
+// inflating and no decoding. MB/s are of JSON.
+func BenchmarkScan(b *testing.B) {
+	dir, err := benchTrail()
+	if err != nil {
+		b.Fatal(err)
+	}
+	files, _ := Files([]string{dir})
+	var data [][]byte
+	var size int64
+	for _, f := range files {
+		d, _ := os.ReadFile(f)
+		zr, _ := gzip.NewReader(bytes.NewReader(d))
+		j, _ := io.ReadAll(zr)
+		data = append(data, j)
+		size += int64(len(j))
+	}
+	none := func([]byte) bool { return false }
+	b.SetBytes(size)
+	b.ReportAllocs()
+	defer reportCPU(b)()
+	for b.Loop() {
+		for _, d := range data {
+			decodeStream(bytes.NewReader(d), "bench", filters{keep: none}, func(it Item) bool {
+				if it.Err != nil {
+					b.Fatal(it.Err)
+				}
+				return true
+			})
+		}
+	}
 }

@@ -61,7 +61,7 @@ type Item struct {
 // as one ErrOversize item; decoding goes on with the next value.
 func Decode(r io.Reader, source string) iter.Seq[Item] {
 	return func(yield func(Item) bool) {
-		decodeStream(r, source, nil, yield)
+		decodeStream(r, source, filters{}, yield)
 	}
 }
 
@@ -130,7 +130,7 @@ func putBuf(br *bufio.Reader) {
 // stream holds the state of one Decode.
 // stream holds the state of one Decode.
 type stream struct {
-	keep    func(raw []byte) bool // WithPrefilter's test; nil keeps everything
+	filters
 	source  string
 	yield   func(Item) bool
 	src     *trackReader // the raw input: its errors are ErrUnreadable
@@ -140,9 +140,16 @@ type stream struct {
 	stopped bool
 }
 
+// filters are the tests that spare decoding the elements of a Records file or JSON array that
+// cannot matter: WithEventFilter's and WithPrefilter's. Zero: everything is decoded.
+type filters struct {
+	keepEvent func(RawEvent) bool
+	keep      func(raw []byte) bool
+}
+
 // decodeStream decodes r and reports whether the consumer wants more.
-func decodeStream(r io.Reader, source string, keep func([]byte) bool, yield func(Item) bool) bool {
-	s := &stream{source: source, keep: keep, yield: yield, src: &trackReader{r: r}}
+func decodeStream(r io.Reader, source string, f filters, yield func(Item) bool) bool {
+	s := &stream{source: source, filters: f, yield: yield, src: &trackReader{r: r}}
 	s.run()
 	return !s.stopped
 }
@@ -286,13 +293,28 @@ func (s *stream) element(logFile, top bool) error {
 		return s.recordsObject()
 	}
 	start := sc.offset()
+	capture := s.keepEvent != nil && !logFile
+	sc.capture = capture
 	raw, err := sc.value(false)
+	sc.capture = false
 	if err != nil {
 		return err
 	}
 	if sc.over {
 		s.oversize(start)
 		return nil
+	}
+	if capture {
+		if e, ok := sc.top.event(raw, start); ok {
+			if !s.keepEvent(e) {
+				// An element of a Records file or array that decodes to a record of an event the
+				// caller's test rejects: not decoded, only counted.
+				s.emit(Item{Filtered: true}, nil)
+				return nil
+			}
+			s.decode(raw, logFile) // decided: the raw prefilter is not asked
+			return nil
+		}
 	}
 	s.value(raw, logFile)
 	return nil
@@ -449,6 +471,11 @@ func (s *stream) value(raw []byte, logFile bool) bool {
 		// decoded, only counted.
 		return s.emit(Item{Filtered: true}, nil)
 	}
+	return s.decode(raw, logFile)
+}
+
+// decode is value without the prefilter.
+func (s *stream) decode(raw []byte, logFile bool) bool {
 	raw = bytes.Clone(raw)
 	rec, body, records, err := classify(raw, logFile, true)
 	if records != nil {
@@ -517,11 +544,13 @@ func describeJSONError(err error) string {
 	return err.Error() // gzip and flate errors name no content
 }
 
-// fastDecode decodes records with fastUnmarshal — github.com/go-json-experiment/json (encoding/json
-// v2: about half the CPU of encoding/json on CloudTrail records, see BenchmarkDecoders) — falling
-// back to encoding/json for anything it refuses. Tests turn it off to check that results are the
-// same. Built with the tag cloudtrail_stdjson (the Lambda, which decodes one event at a time and
-// counts its megabytes), only encoding/json is linked (decode_std.go).
+// fastDecode decodes records first with decodePlain (decode_plain.go: records as CloudTrail writes
+// them, about half the CPU of the next one, see BenchmarkDecoders), then with fastUnmarshal —
+// github.com/go-json-experiment/json (encoding/json v2: about half the CPU of encoding/json) —
+// and falls back to encoding/json for anything either refuses. Tests turn it off to check that
+// results are the same. Built with the tag cloudtrail_stdjson (the Lambda, which decodes one event
+// at a time and counts its megabytes), no second JSON library is linked (decode_std.go):
+// decodePlain, then encoding/json.
 var fastDecode = true
 
 // wire is Record as it is decoded: eventTime is kept raw so that a bad one does not lose the
@@ -552,7 +581,7 @@ func classify(raw json.RawMessage, logFile, event bool) (rec *Record, body, reco
 	rec = new(Record)
 	w := wire{recordAlias: (*recordAlias)(rec)}
 	var typeErr *json.UnmarshalTypeError
-	if !fastDecode || fastUnmarshal(raw, &w) != nil {
+	if !fastDecode || !decodePlain(raw, &w) && !retry(rec, &w, func() bool { return fastUnmarshal(raw, &w) == nil }) {
 		// encoding/json decides every case the fast decoder refuses (a field of the wrong type,
 		// a duplicate key, invalid UTF-8, a syntax error), so the result never depends on it.
 		*rec = Record{}
@@ -598,7 +627,13 @@ func classify(raw json.RawMessage, logFile, event bool) (rec *Record, body, reco
 	}
 	if hasTime {
 		var s string
-		if err := json.Unmarshal(w.EventTime, &s); err != nil {
+		var err error
+		if t := w.EventTime; len(t) >= 2 && t[0] == '"' && t[len(t)-1] == '"' && plainASCII(t[1:len(t)-1]) {
+			s = string(t[1 : len(t)-1]) // what encoding/json makes of it, without the detour
+		} else {
+			err = json.Unmarshal(w.EventTime, &s)
+		}
+		if err != nil {
 			defects = append(defects, "eventTime is "+jsonKind(w.EventTime)+", not a string")
 		} else if s != "" {
 			if t, err := ParseTime(s); err != nil {
@@ -620,6 +655,13 @@ func classify(raw json.RawMessage, logFile, event bool) (rec *Record, body, reco
 		return rec, raw, nil, fmt.Errorf("%w: %s", ErrIncomplete, strings.Join(defects, "; "))
 	}
 	return rec, raw, nil, nil
+}
+
+// retry zeroes the record and wire that a refusing decoder left partly filled, then runs dec.
+func retry(rec *Record, w *wire, dec func() bool) bool {
+	*rec = Record{}
+	*w = wire{recordAlias: (*recordAlias)(rec)}
+	return dec()
 }
 
 // fieldName is the JSON path of the field a type error is about, without the Go type names.

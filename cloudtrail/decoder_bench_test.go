@@ -58,4 +58,18 @@ func BenchmarkDecoders(b *testing.B) {
 			}
 		}
 	})
+	b.Run("plain", func(b *testing.B) {
+		b.SetBytes(size)
+		b.ReportAllocs()
+		defer reportCPU(b)()
+		for b.Loop() {
+			for _, r := range recs {
+				rec := new(Record)
+				w := wire{recordAlias: (*recordAlias)(rec)}
+				if !decodePlain(r, &w) {
+					b.Fatalf("decodePlain refuses %s", r)
+				}
+			}
+		}
+	})
 }

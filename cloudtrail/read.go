@@ -25,7 +25,7 @@ type Option func(*readConfig)
 type readConfig struct {
 	stdin   io.Reader
 	workers int
-	keep    func(raw []byte) bool
+	filters
 }
 
 // WithPrefilter skips decoding the elements of a Records file or JSON array whose raw JSON keep
@@ -37,18 +37,34 @@ func WithPrefilter(keep func(raw []byte) bool) Option {
 	return func(c *readConfig) { c.keep = keep }
 }
 
+// WithEventFilter skips decoding the elements of a Records file or JSON array that are records
+// keep rejects, given the record's top-level eventSource, eventName and eventTime strings (see
+// RawEvent): they are yielded with Item.Filtered set. Only a record whose raw JSON leaves no doubt
+// is shown to keep: one that every decoder of this package would decode to a record (not an
+// error, not an envelope) with exactly that EventSource and EventName (not empty, not "aws:…") and
+// that eventTime string (or none). Keys or values with escapes or non-ASCII bytes, duplicate keys
+// and the like make a record undecided; an undecided record is handed to the WithPrefilter test,
+// if any, and decoded if that keeps it. A record keep accepts is decoded without asking the
+// WithPrefilter test. Top-level values are always decoded.
+func WithEventFilter(keep func(RawEvent) bool) Option {
+	return func(c *readConfig) { c.keepEvent = keep }
+}
+
 // WithWorkers decodes up to n files at once (n > 1), still yielding every item in the order a
-// sequential Read would. Memory stays bounded: at most n+1 files are in flight, each with at
-// most a few hundred decoded items (and 8 MiB of records) waiting.
+// sequential Read would. Memory stays bounded: at most 2n+1 files are in flight (decoding, or
+// decoded and waiting for their turn), each with at most a few thousand decoded items (and 8 MiB
+// of records) waiting.
 func WithWorkers(n int) Option {
 	return func(c *readConfig) { c.workers = n }
 }
 
-// pendingItems bounds the decoded items one in-flight file may hold before its reader waits, and
-// pendingBytes their size (itemWeight): records of up to MaxRecordBytes must not let
-// (workers+1) × pendingItems of them pile up.
+// pendingItems bounds the decoded items one in-flight file may hold before its reader waits (a
+// CloudTrail file of a busy account holds a few thousand records: a file decoded ahead of its
+// turn should not wait half-way, holding its worker), and pendingBytes their size (itemWeight):
+// records of up to MaxRecordBytes must not let (2·workers+1) × pendingItems of them pile up.
+// Most items are filtered records of ~100 bytes.
 const (
-	pendingItems = 256
+	pendingItems = 4096
 	pendingBytes = 8 << 20
 	chunkItems   = 64
 )
@@ -179,7 +195,7 @@ func ReadStreams(ctx context.Context, streams []Stream, opts ...Option) iter.Seq
 					return
 				}
 				defer rc.Close()
-				decodeStream(rc, s.Name, cfg.keep, y)
+				decodeStream(rc, s.Name, cfg.filters, y)
 			}
 			if !yield(unit{read: read}) {
 				return
@@ -191,13 +207,18 @@ func ReadStreams(ctx context.Context, streams []Stream, opts ...Option) iter.Seq
 
 // readParallel reads units with cfg.workers of them decoded at once. A dispatcher walks the
 // inputs in order and hands each to a goroutine that decodes it into its own bounded channel;
-// the channels are queued in input order (at most cfg.workers ahead of the consumer), so items
-// come out exactly as a sequential Read would yield them.
+// the channels are queued in input order (at most 2·cfg.workers ahead of the consumer), so items
+// come out exactly as a sequential Read would yield them. A worker slot is taken in input order
+// before a unit is queued and given back when it is decoded: the units ahead of the consumer
+// keep the workers busy while it is slower than they are (with only cfg.workers ahead, the
+// workers that finished their files waited for the consumer, one core idle), and the unit the
+// consumer waits for always holds a slot.
 func readParallel(ctx context.Context, units iter.Seq[unit], cfg readConfig) iter.Seq[Item] {
 	return func(yield func(Item) bool) {
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()
-		order := make(chan fileQueue, cfg.workers)
+		order := make(chan fileQueue, 2*cfg.workers)
+		slots := semaphore.NewWeighted(int64(cfg.workers))
 		go func() {
 			defer close(order)
 			queue := func(q fileQueue) bool {
@@ -219,11 +240,16 @@ func readParallel(ctx context.Context, units iter.Seq[unit], cfg readConfig) ite
 					continue
 				}
 				q := fileQueue{chunks: make(chan []Item, pendingItems/chunkItems), budget: semaphore.NewWeighted(pendingBytes)}
+				if slots.Acquire(ctx, 1) != nil {
+					return
+				}
 				if !queue(q) {
+					slots.Release(1)
 					return
 				}
 				go func() {
 					defer close(q.chunks)
+					defer slots.Release(1) // after the last send: a unit holds its slot while it waits to hand over
 					var chunk []Item
 					send := func() bool {
 						if len(chunk) == 0 {
@@ -282,7 +308,7 @@ func readParallel(ctx context.Context, units iter.Seq[unit], cfg readConfig) ite
 
 func readFile(path string, cfg readConfig, yield func(Item) bool) {
 	if path == "-" {
-		decodeStream(cfg.stdin, "-", cfg.keep, yield)
+		decodeStream(cfg.stdin, "-", cfg.filters, yield)
 		return
 	}
 	// O_NONBLOCK: should the path have become a named pipe since it was listed, opening it must
@@ -300,7 +326,7 @@ func readFile(path string, cfg readConfig, yield func(Item) bool) {
 		yield(Item{Source: path, Err: refused(path, fi.Mode())})
 		return
 	}
-	decodeStream(f, path, cfg.keep, yield)
+	decodeStream(f, path, cfg.filters, yield)
 }
 
 // Files expands paths into the list of inputs Read reads, in order. Each path keeps its place: a

@@ -44,6 +44,9 @@ func TestSameWhateverDecoderAndWorkers(t *testing.T) {
 		`{"eventName":"GetSecretValue","eventTime":null,"userIdentity":{"sessionContext":{"attributes":{"mfaAuthenticated":"true"}}},"requestParameters":{"secretId":"\u0041\ud83d\ude00"},"resources":[{"ARN":"x"}]}`,
 		`{"eventSource":"secretsmanager.amazonaws.com","eventName":"GetSecretValue","userIdentity":{},"requestParameters":{},"Type":"Notification"}`,
 		`{"eventName":"GetSecretValue","userIdentity":{},"requestParameters":{},"eventVersion":1.08}`,
+		// encoding/json's case folding keeps '_' and '-' (v2's own would ignore them).
+		`{"event_source":"secretsmanager.amazonaws.com","eventName":"GetSecretValue","event-ID":"x","userIdentity":{},"requestParameters":{}}`,
+		`{"eventSource":"s3.amazonaws.com","eventName":"GetObject","detail_type":"AWS API Call via CloudTrail","userIdentity":{},"requestParameters":{}}`,
 	}
 	for i, s := range odd {
 		writeFile(t, dir, fmt.Sprintf("odd/%d.json", i), []byte(s))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 	"sync"
 )
 
@@ -69,6 +70,10 @@ type scanner struct {
 	err      error // the first error from r (io.EOF at the end)
 	lineMode bool  // a newline ends a value: NDJSON
 	stack    []byte
+
+	// capture: note the top-level eventSource and eventName of the object scanned (topfields.go)
+	capture bool
+	top     topFields
 
 	// limits; over is set when the value being scanned broke one of them
 	maxValue, maxString int
@@ -292,30 +297,47 @@ const (
 )
 
 func (sc *scanner) scan() error {
-	sc.stack = sc.stack[:0]
+	// The loop works on local copies of buf, pos and end and handles every token that lies whole
+	// in the buffer and is well formed; anything else (a token cut by the end of the buffer, white
+	// space, a syntax error) goes to the byte-at-a-time methods from the token's first byte, which
+	// read more input and make the errors. sync stores pos before such a call; load reloads after.
+	stack := sc.stack[:0]
+	capture := sc.capture
+	if capture {
+		sc.top.reset()
+	}
 	state := stValue
+	buf, pos, end := sc.buf, sc.pos, sc.end
 	for {
 		var c byte
-		if sc.pos < sc.end && sc.buf[sc.pos] > ' ' { // no white space: the usual case, inline
-			c = sc.buf[sc.pos]
+		if pos < end && buf[pos] > ' ' { // no white space: the usual case
+			c = buf[pos]
 		} else {
+			sc.pos = pos
 			var err error
 			if c, err = sc.skipSpace(); err != nil {
 				return err
 			}
+			buf, pos, end = sc.buf, sc.pos, sc.end
 		}
 		switch state {
 		case stValue, stValueOrEnd:
+			top := capture && len(stack) == 1 && stack[0] == '{'
 			switch {
 			case c == ']' && state == stValueOrEnd:
-				sc.pos++
-				sc.stack = sc.stack[:len(sc.stack)-1]
+				pos++
+				stack = stack[:len(stack)-1]
 			case c == '{' || c == '[':
-				if len(sc.stack) >= maxDepth {
+				if len(stack) >= maxDepth {
+					sc.pos = pos
 					return sc.syntax("exceeded max depth")
 				}
-				sc.pos++
-				sc.stack = append(sc.stack, c)
+				if top {
+					sc.top.value(false, nil, 0)
+				}
+				pos++
+				stack = append(stack, c)
+				sc.stack = stack
 				if c == '{' {
 					state = stKeyOrEnd
 				} else {
@@ -323,54 +345,121 @@ func (sc *scanner) scan() error {
 				}
 				continue
 			case c == '"':
+				from := pos
+				if p, ok := strEnd(buf, pos, end); ok {
+					if p-pos-2 > sc.maxString {
+						sc.overflow("a string")
+					}
+					pos = p
+					if top {
+						sc.top.value(true, buf[from+1:p-1], sc.off+int64(from+1))
+					}
+					break
+				}
+				fromOff := sc.off + int64(from)
+				sc.pos = pos
 				if err := sc.str(); err != nil {
 					return err
 				}
+				buf, pos, end = sc.buf, sc.pos, sc.end
+				if top {
+					if sc.over {
+						sc.top.undecided = true
+					} else {
+						sc.top.value(true, buf[fromOff-sc.off+1:pos-1], fromOff+1)
+					}
+				}
 			case c == '-' || c >= '0' && c <= '9':
+				if top {
+					sc.top.value(false, nil, 0)
+				}
+				if p, ok := numberEnd(buf, pos, end); ok {
+					pos = p
+					break
+				}
+				sc.pos = pos
 				if err := sc.number(); err != nil {
 					return err
 				}
-			case c == 't':
-				if err := sc.literal("true"); err != nil {
+				buf, pos, end = sc.buf, sc.pos, sc.end
+			case c == 't' || c == 'f' || c == 'n':
+				if top {
+					sc.top.value(false, nil, 0)
+				}
+				word := "null"
+				if c == 't' {
+					word = "true"
+				} else if c == 'f' {
+					word = "false"
+				}
+				if end-pos >= len(word) && string(buf[pos:pos+len(word)]) == word {
+					pos += len(word)
+					break
+				}
+				sc.pos = pos
+				if err := sc.literal(word); err != nil {
 					return err
 				}
-			case c == 'f':
-				if err := sc.literal("false"); err != nil {
-					return err
-				}
-			case c == 'n':
-				if err := sc.literal("null"); err != nil {
-					return err
-				}
+				buf, pos, end = sc.buf, sc.pos, sc.end
 			default:
+				sc.pos = pos
 				return sc.syntax("invalid character %s looking for beginning of value", quoteChar(c))
 			}
 		case stKey, stKeyOrEnd:
 			switch {
 			case c == '}' && state == stKeyOrEnd:
-				sc.pos++
-				sc.stack = sc.stack[:len(sc.stack)-1]
+				pos++
+				stack = stack[:len(stack)-1]
 			case c == '"':
-				if err := sc.str(); err != nil {
-					return err
+				top := capture && len(stack) == 1
+				from := pos
+				if p, ok := strEnd(buf, pos, end); ok {
+					if p-pos-2 > sc.maxString {
+						sc.overflow("a string")
+					}
+					pos = p
+					if top {
+						sc.top.key(buf[from+1 : p-1])
+					}
+				} else {
+					fromOff := sc.off + int64(from)
+					sc.pos = pos
+					if err := sc.str(); err != nil {
+						return err
+					}
+					buf, pos, end = sc.buf, sc.pos, sc.end
+					if top {
+						if sc.over {
+							sc.top.undecided = true
+						} else {
+							sc.top.key(buf[fromOff-sc.off+1 : pos-1])
+						}
+					}
+				}
+				if pos < end && buf[pos] == ':' { // the usual case: no white space
+					pos++
+					state = stValue
+					continue
 				}
 				state = stColon
 				continue
 			default:
+				sc.pos = pos
 				return sc.syntax("invalid character %s looking for beginning of object key string", quoteChar(c))
 			}
 		case stColon:
 			if c != ':' {
+				sc.pos = pos
 				return sc.syntax("invalid character %s after object key", quoteChar(c))
 			}
-			sc.pos++
+			pos++
 			state = stValue
 			continue
 		case stCommaOrEnd:
-			top := sc.stack[len(sc.stack)-1]
+			top := stack[len(stack)-1]
 			switch {
 			case c == ',':
-				sc.pos++
+				pos++
 				if top == '{' {
 					state = stKey
 				} else {
@@ -378,20 +467,135 @@ func (sc *scanner) scan() error {
 				}
 				continue
 			case c == '}' && top == '{', c == ']' && top == '[':
-				sc.pos++
-				sc.stack = sc.stack[:len(sc.stack)-1]
+				pos++
+				stack = stack[:len(stack)-1]
 			case top == '{':
+				sc.pos = pos
 				return sc.syntax("invalid character %s after object key:value pair", quoteChar(c))
 			default:
+				sc.pos = pos
 				return sc.syntax("invalid character %s after array element", quoteChar(c))
 			}
 		}
 		// A value (or a container) just ended.
-		if len(sc.stack) == 0 {
+		if len(stack) == 0 {
+			sc.pos = pos
 			return nil
+		}
+		if pos < end && buf[pos] == ',' { // the usual case: no white space
+			pos++
+			if stack[len(stack)-1] == '{' {
+				state = stKey
+			} else {
+				state = stValue
+			}
+			continue
 		}
 		state = stCommaOrEnd
 	}
+}
+
+// strEnd finds the end of the string that begins at b[pos] (its opening quote) when the whole
+// string lies in b[:end] and is well formed: it returns the index just past the closing quote.
+// ok is false otherwise (cut by end, or malformed: scanner.str decides).
+func strEnd(b []byte, pos, end int) (int, bool) {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	b = b[:end]
+	p := pos + 1
+	for {
+		// plainPrefix, inline: 8 bytes at a time while they are in b, then byte by byte.
+		for p+8 <= len(b) {
+			x := binary.LittleEndian.Uint64(b[p : p+8])
+			q := x ^ (ones * '"')
+			bs := x ^ (ones * '\\')
+			if m := ((q-ones)&^q | (bs-ones)&^bs | (x-ones*0x20)&^x) & highs; m != 0 {
+				p += bits.TrailingZeros64(m) >> 3
+				goto special
+			}
+			p += 8
+		}
+		for p < len(b) && strPlain[b[p]] {
+			p++
+		}
+		if p >= len(b) {
+			return 0, false
+		}
+	special:
+		switch b[p] {
+		case '"':
+			return p + 1, true
+		case '\\':
+			if p+1 >= len(b) {
+				return 0, false
+			}
+			switch b[p+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				p += 2
+			case 'u':
+				if p+6 > len(b) || !isHex(b[p+2]) || !isHex(b[p+3]) || !isHex(b[p+4]) || !isHex(b[p+5]) {
+					return 0, false
+				}
+				p += 6
+			default:
+				return 0, false
+			}
+		default: // a control character
+			return 0, false
+		}
+	}
+}
+
+// numberEnd finds the end of the number that begins at b[pos] when it is well formed and ends
+// (at a byte that cannot continue it) before end; ok is false otherwise (scanner.number decides).
+func numberEnd(b []byte, pos, end int) (int, bool) {
+	p := pos
+	if b[p] == '-' {
+		p++
+	}
+	if p >= end {
+		return 0, false
+	}
+	switch c := b[p]; {
+	case c == '0':
+		p++
+	case c >= '1' && c <= '9':
+		p++
+		for p < end && b[p] >= '0' && b[p] <= '9' {
+			p++
+		}
+	default:
+		return 0, false
+	}
+	if p >= end {
+		return 0, false
+	}
+	if b[p] == '.' {
+		p++
+		d := p
+		for p < end && b[p] >= '0' && b[p] <= '9' {
+			p++
+		}
+		if p == d || p >= end {
+			return 0, false
+		}
+	}
+	if b[p] == 'e' || b[p] == 'E' {
+		p++
+		if p < end && (b[p] == '+' || b[p] == '-') {
+			p++
+		}
+		d := p
+		for p < end && b[p] >= '0' && b[p] <= '9' {
+			p++
+		}
+		if p == d || p >= end {
+			return 0, false
+		}
+	}
+	return p, true
 }
 
 // str scans a string; pos is at its opening quote.
@@ -466,9 +670,10 @@ func plainPrefix(b []byte) int {
 		x := binary.LittleEndian.Uint64(b[i:])
 		q := x ^ (ones * '"')
 		bs := x ^ (ones * '\\')
-		// A byte is zero in q or bs, or below 0x20 in x: exact tests for "some byte is".
-		if ((q-ones)&^q|(bs-ones)&^bs|(x-ones*0x20)&^x)&highs != 0 {
-			break
+		// A byte is zero in q or bs, or below 0x20 in x. The lowest flagged byte is exact (a
+		// borrow only flags bytes above a flagged one): it is the first that needs attention.
+		if m := ((q-ones)&^q | (bs-ones)&^bs | (x-ones*0x20)&^x) & highs; m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
 		}
 	}
 	for i < len(b) && strPlain[b[i]] {

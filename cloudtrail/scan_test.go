@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"testing"
+	"testing/iotest"
 )
 
 // jsonValues splits b into top-level values as encoding/json's Decoder does: the values it
@@ -26,8 +27,11 @@ func jsonValues(b []byte) (vals [][]byte, bad bool) {
 }
 
 // scanValues splits b into top-level values with the scanner.
-func scanValues(b []byte) (vals [][]byte, bad bool) {
-	sc := newScanner(bytes.NewReader(b), false)
+func scanValues(b []byte) (vals [][]byte, bad bool) { return scanValuesFrom(bytes.NewReader(b)) }
+
+// scanValuesFrom is scanValues reading r.
+func scanValuesFrom(r io.Reader) (vals [][]byte, bad bool) {
+	sc := newScanner(r, false)
 	defer sc.release()
 	sc.maxValue, sc.maxString = 1<<30, 1<<30
 	line := 0
@@ -67,6 +71,17 @@ func FuzzScan(f *testing.F) {
 		for i := range want {
 			if !bytes.Equal(got[i], want[i]) {
 				t.Fatalf("value %d: scanner %q, encoding/json %q", i, got[i], want[i])
+			}
+		}
+		// Input a byte at a time: every token is cut by the end of the buffer somewhere, so the
+		// scanner's slow paths decide; the same values.
+		got1, gotBad1 := scanValuesFrom(iotest.OneByteReader(bytes.NewReader(b)))
+		if gotBad1 != gotBad || len(got1) != len(got) {
+			t.Fatalf("%.80q: a byte at a time: %d values, error %v; whole: %d values, error %v", b, len(got1), gotBad1, len(got), gotBad)
+		}
+		for i := range got {
+			if !bytes.Equal(got1[i], got[i]) {
+				t.Fatalf("value %d: a byte at a time %q, whole %q", i, got1[i], got[i])
 			}
 		}
 	})

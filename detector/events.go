@@ -155,3 +155,17 @@ func MayHandle(raw []byte) bool {
 	}
 	return false
 }
+
+// MayHandleEvent is the test behind a cloudtrail.WithEventFilter: false means that a record of
+// this eventSource and eventName is one the detector skips as not handled, and not a Secrets
+// Manager record (which Stats.SecretsManager counts, handled or not), so decoding it is wasted
+// work: the caller counts it as Process would (one record, skipped as SkipNotHandled).
+func MayHandleEvent(source, name []byte) bool {
+	if string(source) == secretsManagerSource {
+		return true
+	}
+	_, ok := handled[string(source)][string(name)]
+	return ok
+}
+
+const secretsManagerSource = "secretsmanager.amazonaws.com"

@@ -128,3 +128,29 @@ func FuzzRatePolicy(f *testing.F) {
 		}
 	})
 }
+
+// FuzzSecretIDs checks plainSecretID against encoding/json: what it reads, secretIDs' general
+// path reads the same.
+func FuzzSecretIDs(f *testing.F) {
+	for _, s := range []string{
+		`{"secretId":"prod/db"}`, `{"secretId":"arn:aws:secretsmanager:us-east-1:1:secret:a-AbCdEf","versionStage":"AWSCURRENT"}`,
+		`{"secretId":""}`, `{"SecretId":"a"}`, `{"secretId":"a","secretId":"b"}`, `{"secretid":"a","secretId":"b"}`, `{"arn":"x","secretId":"y"}`,
+		`{"secretId":"a\u0062"}`, `{"versionId":"v\"x","secretId":"a"}`, `{"ſecretId":"a"}`, `{"secretId":"a","filters":[]}`, `{}`,
+		`{"secretId":1}`, `{"x":"y"}`, ` {"secretId":"a"}`, `{"secretId":"a"} `, "{\"secretId\":\"\xff\"}", `{"secretIdList":"a"}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		id, ok := plainSecretID(raw)
+		if !ok {
+			return
+		}
+		var p secretParams
+		if err := json.Unmarshal(raw, &p); err != nil {
+			t.Fatalf("%q: plainSecretID reads %q, encoding/json fails: %v", raw, id, err)
+		}
+		if p.SecretID != id || p.ARN != "" || p.Name != "" || len(p.SecretIDList) != 0 || len(p.Filters) != 0 {
+			t.Fatalf("%q: plainSecretID reads %q, encoding/json %+v", raw, id, p)
+		}
+	})
+}

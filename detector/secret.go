@@ -98,6 +98,12 @@ func secretIDs(raw json.RawMessage) (ids []string, filters []string, err error) 
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil, nil, nil
 	}
+	if id, ok := plainSecretID(raw); ok {
+		if id == "" {
+			return nil, nil, nil
+		}
+		return []string{id}, nil, nil
+	}
 	var p secretParams
 	if err := json.Unmarshal(raw, &p); err != nil {
 		return nil, nil, fmt.Errorf("detector: requestParameters: %w", err)
@@ -116,4 +122,85 @@ func secretIDs(raw json.RawMessage) (ids []string, filters []string, err error) 
 		filters = append(filters, f.Key+"="+strings.Join(f.Values, ","))
 	}
 	return ids, filters, nil
+}
+
+// plainSecretID reads requestParameters written as CloudTrail writes most Secrets Manager calls'
+// ({"secretId":"…","versionStage":"…"}) without encoding/json: an object whose keys are plain
+// ASCII, secretId at most once, every other key one that matches no field of secretParams even
+// ignoring case, and every value a string; secretId's printable ASCII without escapes. ok is
+// false for anything else (secretIDs then decodes it; FuzzSecretIDs checks they agree).
+func plainSecretID(raw []byte) (id string, ok bool) {
+	i := 0
+	next := func(c byte) bool {
+		if i < len(raw) && raw[i] == c {
+			i++
+			return true
+		}
+		return false
+	}
+	// str reads a string and returns its raw content and whether it holds a backslash.
+	str := func() (s []byte, escaped, ok bool) {
+		if !next('"') {
+			return nil, false, false
+		}
+		start := i
+		for ; i < len(raw); i++ {
+			switch c := raw[i]; {
+			case c == '"':
+				i++
+				return raw[start : i-1], escaped, true
+			case c == '\\':
+				escaped = true
+				if i+1 >= len(raw) || !strings.ContainsRune(`"\\/bfnrt`, rune(raw[i+1])) {
+					return nil, false, false // \u… and bad escapes: encoding/json decides
+				}
+				i++
+			case c < 0x20:
+				return nil, false, false
+			}
+		}
+		return nil, false, false
+	}
+	if !next('{') {
+		return "", false
+	}
+	seen := false
+	for first := true; ; first = false {
+		if next('}') {
+			return id, i == len(raw)
+		}
+		if !first && !next(',') {
+			return "", false
+		}
+		k, escaped, ok := str()
+		if !ok || escaped || !next(':') {
+			return "", false
+		}
+		v, vEscaped, ok := str()
+		if !ok {
+			return "", false
+		}
+		if string(k) == "secretId" {
+			if seen || vEscaped {
+				return "", false
+			}
+			for _, c := range v {
+				if c < 0x20 || c >= 0x7f {
+					return "", false
+				}
+			}
+			seen, id = true, string(v)
+			continue
+		}
+		for _, c := range k {
+			if c >= 0x80 {
+				return "", false // Unicode folding: "ſ" matches "s"
+			}
+		}
+		for _, f := range []string{"secretId", "aRN", "name", "secretIdList", "filters"} {
+			if strings.EqualFold(string(k), f) {
+				return "", false
+			}
+		}
+	}
 }

@@ -71,7 +71,7 @@ func (e *env) learn(ctx context.Context, args []string) error {
 	prog := in.progress(e.stderr, f.progress)
 	l := detector.NewLearner()
 	var records, malformed, outOfRange int64
-	for it := range in.read(ctx, cloudtrail.WithStdin(e.stdin), cloudtrail.WithWorkers(workers(f.workers)), cloudtrail.WithPrefilter(detector.MayHandle)) {
+	for it := range in.read(ctx, append(readFilters(f.span), cloudtrail.WithStdin(e.stdin), cloudtrail.WithWorkers(workers(f.workers)))...) {
 		prog.file(it.Source)
 		if ctx.Err() != nil {
 			break

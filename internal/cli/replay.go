@@ -182,7 +182,7 @@ func (e *env) replay(ctx context.Context, args []string) error {
 		prog.update(stats.Records)
 		return in.committed()
 	}
-	for it := range in.read(ctx, cloudtrail.WithStdin(e.stdin), cloudtrail.WithWorkers(workers(f.workers)), cloudtrail.WithPrefilter(detector.MayHandle)) {
+	for it := range in.read(ctx, append(readFilters(f.span), cloudtrail.WithStdin(e.stdin), cloudtrail.WithWorkers(workers(f.workers)))...) {
 		prog.file(it.Source)
 		if ctx.Err() != nil {
 			break

@@ -3,6 +3,9 @@ package cli
 import (
 	"fmt"
 	"time"
+
+	"github.com/secretwatch/secretwatch/cloudtrail"
+	"github.com/secretwatch/secretwatch/detector"
 )
 
 // eventTime is a --from/--to value: RFC 3339, or a date (YYYY-MM-DD, UTC).
@@ -70,4 +73,27 @@ func (s timeSpan) String() string {
 	default:
 		return "--to " + s.to.raw
 	}
+}
+
+// readFilters are the reader's filters for replay and learn: records of events the detector does
+// not handle are counted without being decoded, exactly as they would be once decoded. With a
+// span, a record outside it is counted apart (out of range), so the event filter keeps every
+// record whose eventTime puts it outside, and the raw prefilter, which cannot see the time, is
+// left out.
+func readFilters(span timeSpan) []cloudtrail.Option {
+	keep := func(e cloudtrail.RawEvent) bool {
+		if detector.MayHandleEvent(e.Source, e.Name) {
+			return true
+		}
+		if !span.set() || len(e.Time) == 0 {
+			return false // no time: decoded, the record would be counted in the span
+		}
+		t, err := cloudtrail.ParseTime(string(e.Time))
+		return err == nil && !span.contains(t) // a time that does not parse decodes as none
+	}
+	opts := []cloudtrail.Option{cloudtrail.WithEventFilter(keep)}
+	if !span.set() {
+		opts = append(opts, cloudtrail.WithPrefilter(detector.MayHandle))
+	}
+	return opts
 }
