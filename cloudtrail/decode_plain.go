@@ -225,6 +225,26 @@ func once(seen *uint64, i uint) bool {
 	return true
 }
 
+// object reads one JSON object: field reads the value of key k and returns the field's index
+// (below 63; 63 for a key that is no field, whose value d.unknown skipped) and whether it read
+// well. A field's key seen twice refuses the record (encoding/json would keep the last value).
+func (d *plainDecoder) object(field func(k []byte) (uint, bool)) bool {
+	if !d.begin() {
+		return false
+	}
+	var seen uint64
+	for first := true; ; first = false {
+		k, end, ok := d.next(first)
+		if end || !ok {
+			return ok
+		}
+		i, ok := field(k)
+		if !ok || i < 63 && !once(&seen, i) {
+			return false
+		}
+	}
+}
+
 // foldsToField reports whether key, not a field's exact name, may still match one in
 // encoding/json (which ignores case, with Unicode folding).
 func foldsToField(k []byte, folded map[string]bool) bool {
@@ -274,16 +294,7 @@ var (
 
 func (d *plainDecoder) wire(w *wire) bool {
 	r := w.recordAlias
-	if !d.begin() {
-		return false
-	}
-	var seen uint64
-	for first := true; ; first = false {
-		k, end, ok := d.next(first)
-		if end || !ok {
-			return ok
-		}
-		var i uint
+	return d.object(func(k []byte) (i uint, ok bool) {
 		switch string(k) {
 		case "eventVersion":
 			i, ok = 0, d.string(&r.EventVersion)
@@ -353,10 +364,8 @@ func (d *plainDecoder) wire(w *wire) bool {
 		default:
 			i, ok = 63, d.unknown(k, wireFold)
 		}
-		if !ok || i < 63 && !once(&seen, i) {
-			return false
-		}
-	}
+		return i, ok
+	})
 }
 
 func (d *plainDecoder) identity(p **UserIdentity) bool {
@@ -365,16 +374,7 @@ func (d *plainDecoder) identity(p **UserIdentity) bool {
 	}
 	u := new(UserIdentity)
 	*p = u
-	if !d.begin() {
-		return false
-	}
-	var seen uint64
-	for first := true; ; first = false {
-		k, end, ok := d.next(first)
-		if end || !ok {
-			return ok
-		}
-		var i uint
+	return d.object(func(k []byte) (i uint, ok bool) {
 		switch string(k) {
 		case "type":
 			i, ok = 0, d.string(&u.Type)
@@ -401,10 +401,8 @@ func (d *plainDecoder) identity(p **UserIdentity) bool {
 		default:
 			i, ok = 63, d.unknown(k, identityFold)
 		}
-		if !ok || i < 63 && !once(&seen, i) {
-			return false
-		}
-	}
+		return i, ok
+	})
 }
 
 func (d *plainDecoder) sessionContext(p **SessionContext) bool {
@@ -413,16 +411,7 @@ func (d *plainDecoder) sessionContext(p **SessionContext) bool {
 	}
 	c := new(SessionContext)
 	*p = c
-	if !d.begin() {
-		return false
-	}
-	var seen uint64
-	for first := true; ; first = false {
-		k, end, ok := d.next(first)
-		if end || !ok {
-			return ok
-		}
-		var i uint
+	return d.object(func(k []byte) (i uint, ok bool) {
 		switch string(k) {
 		case "sessionIssuer":
 			i, ok = 0, d.sessionIssuer(&c.SessionIssuer)
@@ -435,10 +424,8 @@ func (d *plainDecoder) sessionContext(p **SessionContext) bool {
 		default:
 			i, ok = 63, d.unknown(k, contextFold)
 		}
-		if !ok || i < 63 && !once(&seen, i) {
-			return false
-		}
-	}
+		return i, ok
+	})
 }
 
 // attributes reads sessionContext.attributes (a struct, not a pointer: null leaves it as it is).
@@ -446,16 +433,7 @@ func (d *plainDecoder) attributes(creationDate, mfa *string) bool {
 	if d.peek() == 'n' {
 		return d.literal("null")
 	}
-	if !d.begin() {
-		return false
-	}
-	var seen uint64
-	for first := true; ; first = false {
-		k, end, ok := d.next(first)
-		if end || !ok {
-			return ok
-		}
-		var i uint
+	return d.object(func(k []byte) (i uint, ok bool) {
 		switch string(k) {
 		case "creationDate":
 			i, ok = 0, d.string(creationDate)
@@ -464,10 +442,8 @@ func (d *plainDecoder) attributes(creationDate, mfa *string) bool {
 		default:
 			i, ok = 63, d.unknown(k, attributesFold)
 		}
-		if !ok || i < 63 && !once(&seen, i) {
-			return false
-		}
-	}
+		return i, ok
+	})
 }
 
 func (d *plainDecoder) sessionIssuer(p **SessionIssuer) bool {
@@ -476,16 +452,7 @@ func (d *plainDecoder) sessionIssuer(p **SessionIssuer) bool {
 	}
 	s := new(SessionIssuer)
 	*p = s
-	if !d.begin() {
-		return false
-	}
-	var seen uint64
-	for first := true; ; first = false {
-		k, end, ok := d.next(first)
-		if end || !ok {
-			return ok
-		}
-		var i uint
+	return d.object(func(k []byte) (i uint, ok bool) {
 		switch string(k) {
 		case "type":
 			i, ok = 0, d.string(&s.Type)
@@ -500,10 +467,8 @@ func (d *plainDecoder) sessionIssuer(p **SessionIssuer) bool {
 		default:
 			i, ok = 63, d.unknown(k, issuerFold)
 		}
-		if !ok || i < 63 && !once(&seen, i) {
-			return false
-		}
-	}
+		return i, ok
+	})
 }
 
 func (d *plainDecoder) onBehalfOf(p **OnBehalfOf) bool {
@@ -512,16 +477,7 @@ func (d *plainDecoder) onBehalfOf(p **OnBehalfOf) bool {
 	}
 	o := new(OnBehalfOf)
 	*p = o
-	if !d.begin() {
-		return false
-	}
-	var seen uint64
-	for first := true; ; first = false {
-		k, end, ok := d.next(first)
-		if end || !ok {
-			return ok
-		}
-		var i uint
+	return d.object(func(k []byte) (i uint, ok bool) {
 		switch string(k) {
 		case "userId":
 			i, ok = 0, d.string(&o.UserID)
@@ -530,10 +486,8 @@ func (d *plainDecoder) onBehalfOf(p **OnBehalfOf) bool {
 		default:
 			i, ok = 63, d.unknown(k, onBehalfFold)
 		}
-		if !ok || i < 63 && !once(&seen, i) {
-			return false
-		}
-	}
+		return i, ok
+	})
 }
 
 // resources reads the resources array: objects only (null elements and the like are refused).
@@ -571,16 +525,7 @@ func (d *plainDecoder) resources(p *[]Resource) bool {
 }
 
 func (d *plainDecoder) resource(r *Resource) bool {
-	if !d.begin() {
-		return false
-	}
-	var seen uint64
-	for first := true; ; first = false {
-		k, end, ok := d.next(first)
-		if end || !ok {
-			return ok
-		}
-		var i uint
+	return d.object(func(k []byte) (i uint, ok bool) {
 		switch string(k) {
 		case "ARN":
 			i, ok = 0, d.string(&r.ARN)
@@ -591,8 +536,6 @@ func (d *plainDecoder) resource(r *Resource) bool {
 		default:
 			i, ok = 63, d.unknown(k, resourceFold)
 		}
-		if !ok || i < 63 && !once(&seen, i) {
-			return false
-		}
-	}
+		return i, ok
+	})
 }
