@@ -3,6 +3,8 @@ package dynamodb
 import (
 	"fmt"
 	"os"
+	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -49,12 +51,51 @@ func BenchmarkDynamoReportWeek(b *testing.B) {
 		}
 	}
 	start := time.Now()
-	for i := 0; i < len(reads); i += 1000 {
-		if _, err := st.Record(b.Context(), reads[i:min(i+1000, len(reads))]); err != nil {
+	nReads := len(reads)
+	if os.Getenv("SECRETWATCH_BENCH_REPORT_BULK") != "" {
+		// The items Record would write (TestBulkItemsMatchRecord), loaded with BatchWriteItem:
+		// only for one read per pair and day.
+		items, err := bulkItems(st, reads)
+		if err != nil {
 			b.Fatal(err)
 		}
+		if err := bulkWrite(b.Context(), client, st.table, items); err != nil {
+			b.Fatal(err)
+		}
+		b.Logf("bulk-loaded %d items for %d reads in %s", len(items), nReads, time.Since(start))
+	} else {
+		for i := 0; i < len(reads); i += 1000 {
+			if _, err := st.Record(b.Context(), reads[i:min(i+1000, len(reads))]); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.Logf("recorded %d reads in %s", nReads, time.Since(start))
 	}
-	b.Logf("recorded %d reads in %s", len(reads), time.Since(start))
+	reads = nil
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	heapBase := ms.HeapAlloc
+	var peak atomic.Uint64
+	stop := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() { // the heap's peak while reports are built (sampled every 20 ms)
+		defer close(sampled)
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				var m runtime.MemStats
+				runtime.ReadMemStats(&m)
+				if m.HeapAlloc > peak.Load() {
+					peak.Store(m.HeapAlloc)
+				}
+			}
+		}
+	}()
 	db := &countingDB{dynamoAPI: client}
 	st.db = db
 	var rows int
@@ -73,10 +114,15 @@ func BenchmarkDynamoReportWeek(b *testing.B) {
 			rows += len(s.Principals)
 		}
 	}
+	close(stop)
+	<-sampled
+	if p := peak.Load(); p > heapBase {
+		b.ReportMetric(float64(p-heapBase)/(1<<20), "peakHeapMB")
+	}
 	if rows != benchSecrets*benchPrincipals {
 		b.Fatalf("report has %d (secret, principal) rows, want %d", rows, benchSecrets*benchPrincipals)
 	}
 	b.ReportMetric(float64(db.query.Load()), "queries/op")
 	b.ReportMetric(float64(db.get.Load()+db.report.Load()), "gets/op")
-	b.Logf("%d reads recorded; one report: %d Query, %d GetItem", len(reads), db.query.Load(), db.get.Load()+db.report.Load())
+	b.Logf("%d reads recorded; one report: %d Query, %d GetItem", nReads, db.query.Load(), db.get.Load()+db.report.Load())
 }
